@@ -1,0 +1,171 @@
+"""Connection to one Docker (or Podman) Engine. The only module family that imports `docker`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import docker
+from docker.utils import version_lt
+
+from gui.engine.endpoint import EngineTarget
+from gui.engine.errors import EngineError, translate
+from gui.engine.models import ContainerInfo, EngineInfo, ImageInfo, PortBinding
+
+REQUEST_TIMEOUT = 15  # seconds, for request/response calls; streams use no timeout
+
+
+def _api(target: EngineTarget, version: str, timeout: float | None) -> docker.APIClient:
+    return docker.APIClient(base_url=target.url, version=version, timeout=timeout, tls=target.tls or False)
+
+
+def _labels(raw: dict | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((raw or {}).items()))
+
+
+def image_rows(summary: dict) -> list[ImageInfo]:
+    """One row per reference of an image summary (`GET /images/json`)."""
+    refs = [t for t in (summary.get("RepoTags") or []) if t and t != "<none>:<none>"]
+    if not refs:
+        digests = [d for d in (summary.get("RepoDigests") or []) if d and not d.startswith("<none>")]
+        refs = [d.split("@", 1)[0] + ":<none>" for d in digests[:1]] or ["<none>:<none>"]
+    return [
+        ImageInfo(
+            id=summary["Id"],
+            reference=ref,
+            size=int(summary.get("Size") or 0),
+            created=float(summary.get("Created") or 0),
+            labels=_labels(summary.get("Labels")),
+        )
+        for ref in refs
+    ]
+
+
+def container_info(summary: dict) -> ContainerInfo:
+    """A container summary (`GET /containers/json`) as a ContainerInfo."""
+    names = summary.get("Names") or []
+    name = names[0].lstrip("/") if names else summary["Id"][:12]
+    ports = []
+    for p in summary.get("Ports") or []:
+        host_port = p.get("PublicPort")
+        ports.append(
+            PortBinding(
+                container_port=int(p.get("PrivatePort") or 0),
+                protocol=p.get("Type") or "tcp",
+                host_ip=p.get("IP") or "",
+                host_port=int(host_port) if host_port else None,
+            )
+        )
+    ports.sort(key=lambda b: (b.container_port, b.protocol, b.host_ip, b.host_port or 0))
+    return ContainerInfo(
+        id=summary["Id"],
+        name=name,
+        image=summary.get("Image") or "",
+        state=(summary.get("State") or "").lower(),
+        status=summary.get("Status") or "",
+        created=float(summary.get("Created") or 0),
+        ports=tuple(ports),
+        labels=_labels(summary.get("Labels")),
+        image_id=summary.get("ImageID") or "",
+        command=summary.get("Command") or "",
+    )
+
+
+class Engine:
+    """A connection to one engine. Thread-safe: each thread gets its own HTTP session.
+
+    Every method raises only EngineError.
+    """
+
+    def __init__(self, target: EngineTarget):
+        self.target = target
+        self.url = target.url
+        self._version: str | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    # -- connection -------------------------------------------------------------------
+    def _negotiate(self) -> str:
+        with self._lock:
+            if self._version is None:
+                probe = _api(self.target, docker.constants.DEFAULT_DOCKER_API_VERSION, REQUEST_TIMEOUT)
+                try:
+                    server = probe.version(api_version=False)
+                except Exception as exc:
+                    raise translate(exc, self.url) from None
+                finally:
+                    probe.close()
+                server_api = server.get("ApiVersion") or docker.constants.MINIMUM_DOCKER_API_VERSION
+                ours = docker.constants.DEFAULT_DOCKER_API_VERSION
+                self._version = server_api if version_lt(server_api, ours) else ours
+            return self._version
+
+    def api(self) -> docker.APIClient:
+        """This thread's client for request/response calls."""
+        version = self._negotiate()
+        api = getattr(self._local, "api", None)
+        if api is None or api.api_version != version:
+            api = _api(self.target, version, REQUEST_TIMEOUT)
+            self._local.api = api
+        return api
+
+    def stream_api(self) -> docker.APIClient:
+        """A new client with no read timeout, for one endless stream. The caller closes it."""
+        return _api(self.target, self._negotiate(), None)
+
+    def reset(self) -> None:
+        """Forget the negotiated version (the engine may have been replaced)."""
+        with self._lock:
+            self._version = None
+
+    def call(self, fn, *args, **kwargs) -> Any:
+        try:
+            return fn(self.api(), *args, **kwargs)
+        except EngineError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, docker.errors.APIError) is False:
+                self.reset()
+            raise translate(exc, self.url) from None
+
+    # -- reads ------------------------------------------------------------------------
+    def info(self) -> EngineInfo:
+        def get(api: docker.APIClient) -> EngineInfo:
+            v = api.version()
+            i = api.info()
+            return EngineInfo(
+                url=self.url,
+                version=v.get("Version", "?"),
+                api_version=api.api_version,
+                os=i.get("OperatingSystem", ""),
+                name=i.get("Name", ""),
+                runtimes=tuple(sorted((i.get("Runtimes") or {}).keys())),
+            )
+
+        return self.call(get)
+
+    def ping(self) -> bool:
+        return bool(self.call(lambda api: api.ping()))
+
+    def list_images(self) -> list[ImageInfo]:
+        summaries = self.call(lambda api: api.images(all=False))
+        rows: list[ImageInfo] = []
+        for s in summaries:
+            rows.extend(image_rows(s))
+        return rows
+
+    def list_containers(self, ids: Iterable[str] | None = None) -> list[ContainerInfo]:
+        filters = {"id": list(ids)} if ids is not None else None
+        if ids is not None and not filters["id"]:
+            return []
+        summaries = self.call(lambda api: api.containers(all=True, filters=filters))
+        return [container_info(s) for s in summaries]
+
+    def close(self) -> None:
+        api = getattr(self._local, "api", None)
+        if api is not None:
+            api.close()
+            self._local.api = None
+
+

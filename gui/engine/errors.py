@@ -1,0 +1,98 @@
+"""One typed error for every engine failure, with a sentence a person understands."""
+
+from __future__ import annotations
+
+import errno
+import re
+
+import docker.errors
+import requests.exceptions
+
+
+class EngineError(Exception):
+    """An engine call failed. ``str(err)`` is a message fit for the user.
+
+    ``kind`` is one of: ``unreachable``, ``permission``, ``timeout``, ``not_found``,
+    ``conflict``, ``bad_request``, ``api``.
+    """
+
+    def __init__(self, message: str, kind: str = "api", status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.status = status
+
+    @property
+    def connection_lost(self) -> bool:
+        return self.kind in ("unreachable", "permission", "timeout")
+
+
+def _socket_path(url: str) -> str:
+    for prefix in ("unix://", "http+unix://"):
+        if url.startswith(prefix):
+            return url[len(prefix):]
+    return url
+
+
+def _chain(exc: BaseException):
+    """The exception, its causes and contexts, and any exceptions held in their args."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend([e.__cause__, e.__context__])
+        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.errno:
+            return e.errno
+    text = " ".join(str(e) for e in _chain(exc))
+    if re.search(r"Permission denied|Errno 13", text):
+        return errno.EACCES
+    if re.search(r"Connection refused|Errno 111", text):
+        return errno.ECONNREFUSED
+    if re.search(r"No such file or directory|Errno 2\b", text):
+        return errno.ENOENT
+    return None
+
+
+def unreachable(url: str) -> EngineError:
+    return EngineError(f"Docker Engine is not reachable at {url}: is it running?", "unreachable")
+
+
+def translate(exc: BaseException, url: str) -> EngineError:
+    """Turn any exception from docker-py, requests or the socket into an EngineError."""
+    if isinstance(exc, EngineError):
+        return exc
+    if isinstance(exc, docker.errors.APIError):
+        status = exc.status_code
+        text = (exc.explanation or str(exc)).strip()
+        if isinstance(text, bytes):
+            text = text.decode(errors="replace")
+        text = text[:1].upper() + text[1:] if text else f"The engine answered {status}"
+        kind = {404: "not_found", 409: "conflict", 400: "bad_request"}.get(status or 0, "api")
+        return EngineError(text, kind, status)
+    if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
+        return EngineError(f"Docker Engine at {url} did not answer in time.", "timeout")
+    code = _errno_of(exc)
+    if code in (errno.EACCES, errno.EPERM):
+        path = _socket_path(url)
+        return EngineError(
+            f"permission denied on {path}: add your user to the docker group, "
+            "or use rootless Docker or Podman",
+            "permission",
+        )
+    if code is not None or isinstance(
+        exc, requests.exceptions.ConnectionError | ConnectionError | docker.errors.DockerException
+    ):
+        return unreachable(url)
+    return EngineError(f"Docker Engine at {url} failed: {exc}", "api")

@@ -1,0 +1,109 @@
+"""`docker events` as an endless, reconnecting generator."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+from gui.engine.client import Engine
+from gui.engine.errors import translate
+from gui.engine.models import EngineEvent
+
+WATCHED_TYPES = ("container", "image")
+
+
+def to_event(raw: dict) -> EngineEvent:
+    actor = raw.get("Actor") or {}
+    action = raw.get("Action") or raw.get("status") or ""
+    # "exec_start: sh -c ..." and "health_status: healthy" carry details after a colon.
+    return EngineEvent(
+        type=raw.get("Type") or "",
+        action=action,
+        id=actor.get("ID") or raw.get("id") or "",
+        time=(raw.get("timeNano") or 0) / 1e9 or float(raw.get("time") or 0),
+        attributes=tuple(sorted((actor.get("Attributes") or {}).items())),
+    )
+
+
+class EventFollower:
+    """Iterate to follow the engine's events; reconnects after a drop, until ``close()``.
+
+    Besides the engine's own events it yields ``EngineEvent(type="connection", action=
+    "connected")`` each time the stream (re)opens, so the reader knows to re-read everything,
+    and ``action="disconnected"`` with the reason when it drops. ``close()`` may be called from
+    any thread and ends the iteration at once.
+    """
+
+    def __init__(self, engine: Engine, backoff: tuple[float, float] = (0.25, 2.0)):
+        self.engine = engine
+        self._backoff = backoff
+        self._closed = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._stream = None
+        self._api = None
+
+    def retry_now(self) -> None:
+        """Skip the wait before the next reconnection attempt."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        with self._lock:
+            stream, api = self._stream, self._api
+        for thing in (stream, api):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:
+                    pass
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def _open(self):
+        api = self.engine.stream_api()
+        since = time.time()
+        stream = api.events(decode=True, since=int(since) - 1, filters={"type": list(WATCHED_TYPES)})
+        with self._lock:
+            self._api, self._stream = api, stream
+        if self._closed.is_set():
+            self.close()
+        return stream
+
+    def __iter__(self) -> Iterator[EngineEvent]:
+        delay = self._backoff[0]
+        while not self._closed.is_set():
+            try:
+                stream = self._open()
+                yield EngineEvent("connection", "connected", time=time.time())
+                delay = self._backoff[0]
+                for raw in stream:
+                    if self._closed.is_set():
+                        return
+                    yield to_event(raw)
+                reason = f"The event stream from {self.engine.url} ended."
+            except Exception as exc:
+                if self._closed.is_set():
+                    return
+                self.engine.reset()
+                reason = str(translate(exc, self.engine.url))
+            finally:
+                with self._lock:
+                    api, self._api, self._stream = self._api, None, None
+                if api is not None:
+                    try:
+                        api.close()
+                    except Exception:
+                        pass
+            if self._closed.is_set():
+                return
+            yield EngineEvent("connection", "disconnected", time=time.time(), message=reason)
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._closed.is_set():
+                return
+            delay = min(delay * 2, self._backoff[1])

@@ -1,0 +1,53 @@
+"""A page holding one live, sortable list (images or containers)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from gui.qt.table_models import RecordTableModel, SortRole
+
+
+class ListPage(QWidget):
+    def __init__(self, model: RecordTableModel, view_name: str, noun: str, sort_column: int, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.noun = noun
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(model)
+        self.proxy.setSortRole(SortRole)
+        self.proxy.setDynamicSortFilter(True)
+        self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+        self.view = QTableView(self)
+        self.view.setObjectName(view_name)
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setDefaultSectionSize(160)
+        header.resizeSection(0, 260)
+
+        self.count = QLabel(self)
+        self.count.setObjectName(f"{view_name}Count")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.view)
+        layout.addWidget(self.count)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            sig.connect(self._update_count)
+        self._update_count()
+
+    def _update_count(self, *args) -> None:
+        n = self.model.rowCount()
+        self.count.setText(f"{n} {self.noun}{'' if n == 1 else 's'}")

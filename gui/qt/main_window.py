@@ -1,0 +1,143 @@
+"""The main window: engine status and banner, and the Containers, Images, Build and Predict pages."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import APP_NAME
+from gui.engine import EngineInfo
+from gui.qt.list_page import ListPage
+from gui.qt.session import EngineSession
+from gui.qt.table_models import ContainerTableModel, ImageTableModel
+
+BANNER_STYLE = """
+QFrame#engineBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }
+QLabel#engineBannerText { color: #611a15; }
+"""
+
+
+class EngineBanner(QFrame):
+    """Shown while the engine is not reachable: the reason and a Retry button."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("engineBanner")
+        self.setStyleSheet(BANNER_STYLE)
+        self.text = QLabel(self)
+        self.text.setObjectName("engineBannerText")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry = QPushButton("Retry", self)
+        self.retry.setObjectName("engineRetry")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.retry)
+        self.hide()
+
+    def show_reason(self, message: str) -> None:
+        self.text.setText(f"<b>Not connected.</b> {message} The app retries by itself; "
+                          "the lists show the last known state.")
+        self.show()
+
+
+class ComingPage(QLabel):
+    """Empty state of a page that a later release fills (Build, Predict)."""
+
+    def __init__(self, text: str, name: str, parent=None):
+        super().__init__(text, parent)
+        self.setObjectName(name)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setEnabled(False)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: EngineSession, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle(APP_NAME)
+        self.setObjectName("mainWindow")
+        self.resize(1100, 700)
+
+        self.images_model = ImageTableModel(self)
+        self.containers_model = ContainerTableModel(self)
+        self.containers_page = ListPage(self.containers_model, "containersView", "container", 4, self)
+        self.images_page = ListPage(self.images_model, "imagesView", "image", 3, self)
+        self.containers_view = self.containers_page.view
+        self.images_view = self.images_page.view
+
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("pages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.containers_page, "Containers")
+        self.pages.addTab(self.images_page, "Images")
+        self.pages.addTab(ComingPage("Build: the form-based Dockerfile builder is not part of this version yet.",
+                                     "buildPage", self), "Build")
+        self.pages.addTab(ComingPage("Predict: the drag-and-drop prediction panel is not part of this version yet.",
+                                     "predictPage", self), "Predict")
+
+        self.banner = EngineBanner(self)
+        self.banner.retry.clicked.connect(self._on_retry)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.engine_status = QLabel(self)
+        self.engine_status.setObjectName("engineStatus")
+        self.engine_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.engine_status, 1)
+
+        session.stateChanged.connect(self._on_state)
+        session.infoChanged.connect(self._on_info)
+        session.imagesLoaded.connect(self.images_model.replace_all)
+        session.containersLoaded.connect(self.containers_model.replace_all)
+        session.containersChanged.connect(self._on_containers_changed)
+        self._on_state(session.state, session.message)
+
+    # -- handlers ---------------------------------------------------------------------
+    def _on_state(self, state: str, message: str) -> None:
+        url = self.session.target.url
+        if state == "connected":
+            self.banner.hide()
+            self._on_info(self.session.info)
+        elif state == "connecting":
+            self.engine_status.setText(f"◌ Connecting to {url}…")
+        else:
+            self.engine_status.setText(f"● Not connected: {url}")
+            self.engine_status.setStyleSheet("color: #b3261e;")
+            self.banner.show_reason(message)
+            self.banner.retry.setEnabled(True)
+
+    def _on_info(self, info: EngineInfo | None) -> None:
+        if self.session.state != "connected":
+            return
+        version = f" (Docker Engine {info.version}, API {info.api_version})" if info else ""
+        self.engine_status.setText(f"● Connected to {self.session.target.url}{version}")
+        self.engine_status.setStyleSheet("color: #1e7b34;")
+        self.engine_status.setToolTip(f"Engine chosen by: {self.session.target.source}")
+
+    def _on_containers_changed(self, upserts: list, removed: list) -> None:
+        self.containers_model.remove_keys(removed)
+        self.containers_model.upsert(upserts)
+
+    def _on_retry(self) -> None:
+        self.banner.retry.setEnabled(False)
+        self.session.retry()
+
+    def closeEvent(self, event) -> None:
+        self.session.close()
+        super().closeEvent(event)

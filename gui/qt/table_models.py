@@ -1,0 +1,165 @@
+"""Table models for the image and container lists, updated in place (no reset on refresh)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from gui.engine import ContainerInfo, ImageInfo
+
+RecordRole = Qt.ItemDataRole.UserRole + 1
+SortRole = Qt.ItemDataRole.UserRole + 2
+
+
+def human_size(n: int) -> str:
+    """Sizes the way `docker images` prints them (powers of 1000)."""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.3g} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def human_age(ts: float, now: float | None = None) -> str:
+    if not ts:
+        return ""
+    secs = max(0, int((now or time.time()) - ts))
+    for unit, span in (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400),
+                       ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= span:
+            n = secs // span
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "just now"
+
+
+def exact_time(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    text: Callable[[Any], str]
+    sort: Callable[[Any], Any] | None = None
+    tooltip: Callable[[Any], str] | None = None
+
+
+class RecordTableModel(QAbstractTableModel):
+    """Rows of frozen records keyed by ``record.key``; changes are applied as row inserts,
+    removes and dataChanged, so views keep their selection and scroll position."""
+
+    COLUMNS: tuple[Column, ...] = ()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[Any] = []
+        self._index: dict[str, int] = {}
+
+    # -- Qt API -----------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section].title
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        rec = self._rows[index.row()]
+        col = self.COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.text(rec)
+        if role == SortRole:
+            return (col.sort or col.text)(rec)
+        if role == Qt.ItemDataRole.ToolTipRole and col.tooltip is not None:
+            return col.tooltip(rec)
+        if role == RecordRole:
+            return rec
+        return None
+
+    # -- records ----------------------------------------------------------------------
+    def records(self) -> list[Any]:
+        return list(self._rows)
+
+    def record(self, key: str) -> Any | None:
+        row = self._index.get(key)
+        return None if row is None else self._rows[row]
+
+    def replace_all(self, records: Iterable[Any]) -> None:
+        """Make the model hold exactly ``records``, touching only what changed."""
+        records = list(records)
+        wanted = {r.key for r in records}
+        self.remove_keys([k for k in self._index if k not in wanted])
+        self.upsert(records)
+
+    def upsert(self, records: Iterable[Any]) -> None:
+        new: list[Any] = []
+        for rec in records:
+            row = self._index.get(rec.key)
+            if row is None:
+                new.append(rec)
+            elif self._rows[row] != rec:
+                self._rows[row] = rec
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+        if new:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for rec in new:
+                self._index[rec.key] = len(self._rows)
+                self._rows.append(rec)
+            self.endInsertRows()
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        rows = sorted({self._index[k] for k in keys if k in self._index}, reverse=True)
+        if not rows:
+            return
+        # Remove contiguous runs from the bottom up, so earlier row numbers stay valid.
+        start = end = rows[0]
+        runs = []
+        for r in rows[1:]:
+            if r == start - 1:
+                start = r
+            else:
+                runs.append((start, end))
+                start = end = r
+        runs.append((start, end))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first:last + 1]
+            self.endRemoveRows()
+        self._index = {rec.key: i for i, rec in enumerate(self._rows)}
+
+
+class ImageTableModel(RecordTableModel):
+    COLUMNS = (
+        Column("Repository:Tag", lambda r: r.reference, lambda r: r.reference.lower()),
+        Column("Image ID", lambda r: r.short_id, tooltip=lambda r: r.id),
+        Column("Size", lambda r: human_size(r.size), lambda r: r.size),
+        Column("Created", lambda r: human_age(r.created), lambda r: r.created, lambda r: exact_time(r.created)),
+    )
+
+    def record_at(self, row: int) -> ImageInfo:
+        return self._rows[row]
+
+
+class ContainerTableModel(RecordTableModel):
+    COLUMNS = (
+        Column("Name", lambda r: r.name, lambda r: r.name.lower(), lambda r: r.id),
+        Column("Image", lambda r: r.image, lambda r: r.image.lower()),
+        Column("State", lambda r: r.state, tooltip=lambda r: r.status),
+        Column("Ports", lambda r: r.ports_text),
+        Column("Created", lambda r: human_age(r.created), lambda r: r.created, lambda r: exact_time(r.created)),
+    )
+
+    def record_at(self, row: int) -> ContainerInfo:
+        return self._rows[row]
