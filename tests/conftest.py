@@ -175,3 +175,13 @@ def make_container(docker_api, busybox_image, test_labels, unique_name):
             docker_api.remove_container(cid, force=True, v=True)
         except Exception:
             pass
+
+
+@pytest.fixture
+def private_dockerd():
+    """A Docker daemon of the test's own (not started yet: call .start())."""
+    from tests.support.dockerd import PrivateDockerd
+
+    d = PrivateDockerd()
+    yield d
+    d.destroy()

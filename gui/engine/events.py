@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 from gui.engine.client import Engine
-from gui.engine.errors import translate
+from gui.engine.errors import EngineError, translate
 from gui.engine.models import EngineEvent
 
 WATCHED_TYPES = ("container", "image")
@@ -74,6 +74,14 @@ class EventFollower:
             self.close()
         return stream
 
+    def _why_ended(self) -> str:
+        self.engine.reset()
+        try:
+            self.engine.ping()
+        except EngineError as exc:
+            return str(exc)
+        return f"The event stream from {self.engine.url} ended."
+
     def __iter__(self) -> Iterator[EngineEvent]:
         delay = self._backoff[0]
         while not self._closed.is_set():
@@ -85,7 +93,7 @@ class EventFollower:
                     if self._closed.is_set():
                         return
                     yield to_event(raw)
-                reason = f"The event stream from {self.engine.url} ended."
+                reason = self._why_ended()
             except Exception as exc:
                 if self._closed.is_set():
                     return

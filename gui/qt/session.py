@@ -158,8 +158,10 @@ class EngineSession(QObject):
                 self._stream_up = True
                 self.refresh()
             else:
+                # Is the engine gone, or only its event stream? A read tells; poll meanwhile.
                 self._stream_up = False
-                self._set_state("disconnected", ev.message)
+                self._poll.start()
+                self.refresh()
             return
         if ev.type == "container":
             if ev.action.startswith(IGNORED_CONTAINER_ACTIONS):

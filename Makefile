@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    creates .venv, installs the app and starts it
+#   make test   installs the system packages, starts a Docker Engine if none answers,
+#               makes the offline base image, creates .venv and runs every test tier
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: run test system lint bench
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(PY) -m gui $(ARGS)
+
+system:
+	bash .ci/setup-system
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gui tests dockerfiles packaging
+	$(VENV)/bin/lint-imports --no-cache
+
+test: system $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -ra $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) tests/perf/bench_cold_start.py

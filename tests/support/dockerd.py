@@ -1,0 +1,86 @@
+"""A private Docker daemon in its own network namespace, which tests may stop and start at will.
+
+`unshare --net` matters: a second `dockerd --bridge none` in the host namespace deletes the main
+engine's docker0 bridge.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import docker
+
+
+class PrivateDockerd:
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="aics-d-", dir="/tmp")
+        self.sock = os.path.join(self.root, "d.sock")
+        self.url = f"unix://{self.sock}"
+        self.proc: subprocess.Popen | None = None
+        self.log_path = os.path.join(self.root, "dockerd.log")
+
+    def start(self, timeout: float = 60) -> None:
+        if shutil.which("dockerd") is None or shutil.which("unshare") is None:
+            raise RuntimeError("dockerd and unshare are needed (apt-get install docker.io util-linux)")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                ["unshare", "--net", "dockerd", "--host", self.url,
+                 "--data-root", os.path.join(self.root, "data"),
+                 "--exec-root", os.path.join(self.root, "exec"),
+                 "--pidfile", os.path.join(self.root, "d.pid"),
+                 "--bridge", "none", "--iptables=false", "--ip6tables=false"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"private dockerd exited: {self.tail()}")
+            if self.answers():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"private dockerd did not answer in {timeout} s: {self.tail()}")
+
+    def answers(self) -> bool:
+        if not os.path.exists(self.sock):
+            return False
+        try:
+            api = docker.APIClient(base_url=self.url, version="1.41", timeout=2)
+            try:
+                return api.ping()
+            finally:
+                api.close()
+        except Exception:
+            return False
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        # containerd-shims of a killed daemon may linger in the session group
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def tail(self, n: int = 20) -> str:
+        try:
+            with open(self.log_path, errors="replace") as fh:
+                return "".join(fh.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def destroy(self) -> None:
+        self.stop()
+        subprocess.run(["umount", "-R", os.path.join(self.root, "exec")], capture_output=True)
+        subprocess.run(["umount", "-R", os.path.join(self.root, "data")], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)

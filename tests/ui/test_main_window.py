@@ -1,0 +1,157 @@
+"""The real main window against the real engine (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QLabel, QPushButton, QTableView
+
+from gui.app import create_window
+from tests.conftest import TEST_LABEL, build_busybox
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def open_window(qtbot):
+    windows = []
+
+    def make(url=None):
+        w = create_window(url)
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+        # No stream thread may outlive its window.
+        worker = w.session._worker
+        if worker is not None:
+            deadline = time.monotonic() + 2
+            while worker.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert not worker.is_alive(), "the event thread kept running after the window closed"
+
+
+def names(window) -> list[str]:
+    return [c.name for c in window.containers_model.records()]
+
+
+def row_of(window, name):
+    return next((c for c in window.containers_model.records() if c.name == name), None)
+
+
+def docker_cli(*args) -> str:
+    out = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def status(w) -> str:
+    return w.findChild(QLabel, "engineStatus").text()
+
+
+def test_window_shows_engine_and_both_lists(open_window, qtbot, make_container, busybox_image):
+    c = make_container()
+    w = open_window()
+    qtbot.waitUntil(lambda: "Connected to" in status(w), timeout=5000)
+    assert w.session.target.url in status(w)
+    assert w.findChild(QTableView, "containersView").model().rowCount() >= 1
+    qtbot.waitUntil(lambda: row_of(w, c["name"]) is not None, timeout=2000)
+    assert row_of(w, c["name"]).state == "running"
+    assert busybox_image in [i.reference for i in w.images_model.records()]
+    assert w.findChild(QTableView, "imagesView") is not None
+    assert not w.findChild(QPushButton, "engineRetry").isVisible()
+    assert [w.pages.tabText(i) for i in range(w.pages.count())] == ["Containers", "Images", "Build", "Predict"]
+
+
+def test_terminal_changes_show_within_a_second(open_window, qtbot, busybox_image, unique_name, run_id):
+    w = open_window()
+    qtbot.waitUntil(lambda: w.session.has_loaded, timeout=5000)
+    resets = []
+    w.containers_model.modelReset.connect(lambda: resets.append(1))
+    name = unique_name("cli")
+    view = w.findChild(QTableView, "containersView")
+    try:
+        t0 = time.monotonic()
+        docker_cli("create", "--label", f"{TEST_LABEL}={run_id}", "--name", name, busybox_image, "sleep", "600")
+        qtbot.waitUntil(lambda: row_of(w, name) is not None, timeout=1000)
+        created = time.monotonic() - t0
+        assert row_of(w, name).state == "created"
+        # Select the new row: the selection must survive every later change.
+        src = w.containers_model.records().index(row_of(w, name))
+        proxy_index = view.model().mapFromSource(w.containers_model.index(src, 0))
+        view.selectionModel().select(proxy_index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                     | QItemSelectionModel.SelectionFlag.Rows)
+
+        for args, state in ((("start", name), "running"), (("stop", "-t", "0", name), "exited")):
+            docker_cli(*args)
+            qtbot.waitUntil(lambda s=state: row_of(w, name).state == s, timeout=1000)
+            selected = view.selectionModel().selectedRows()
+            assert [view.model().data(i) for i in selected] == [name]
+        docker_cli("rm", name)
+        qtbot.waitUntil(lambda: row_of(w, name) is None, timeout=1000)
+        assert created < 1.0
+        assert resets == []
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_no_engine_shows_banner_within_a_second(open_window, qtbot, tmp_path):
+    t0 = time.monotonic()
+    w = open_window(f"unix://{tmp_path}/no-engine.sock")
+    assert time.monotonic() - t0 < 1.0, "the window must open at once, engine or not"
+    banner = w.findChild(QLabel, "engineBannerText")
+    qtbot.waitUntil(lambda: banner.isVisible(), timeout=1000)
+    assert time.monotonic() - t0 < 1.0
+    assert f"Docker Engine is not reachable at unix://{tmp_path}/no-engine.sock: is it running?" in banner.text()
+    assert "Not connected" in status(w)
+    retry = w.findChild(QPushButton, "engineRetry")
+    assert retry.isVisible() and retry.isEnabled()
+    qtbot.mouseClick(retry, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: retry.isEnabled() and banner.isVisible(), timeout=3000)
+
+
+def test_engine_started_later_stopped_and_back(open_window, qtbot, private_dockerd):
+    w = open_window(private_dockerd.url)  # the engine is not running yet
+    banner = w.findChild(QLabel, "engineBannerText")
+    qtbot.waitUntil(banner.isVisible, timeout=1000)
+
+    private_dockerd.start()
+    qtbot.waitUntil(lambda: "Connected to" in status(w), timeout=5000)
+    assert not banner.isVisible()
+    import docker
+
+    api = docker.APIClient(base_url=private_dockerd.url, version="auto", timeout=60)
+    tag = build_busybox(api)
+    api.create_container(tag, ["sleep", "600"], name="first")
+    qtbot.waitUntil(lambda: "first" in names(w), timeout=1000)
+    qtbot.waitUntil(lambda: tag in [i.reference for i in w.images_model.records()], timeout=1000)
+
+    private_dockerd.stop()
+    qtbot.waitUntil(banner.isVisible, timeout=5000)
+    assert f"Docker Engine is not reachable at {private_dockerd.url}" in banner.text()
+    assert "first" in names(w), "the last known state stays on screen"
+
+    private_dockerd.start()
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10000)
+    assert "Connected to" in status(w)
+    api.create_container(tag, ["sleep", "600"], name="second")
+    qtbot.waitUntil(lambda: {"first", "second"} <= set(names(w)), timeout=1000)
+    api.close()
+
+
+def test_quitting_with_streams_running_ends_at_once(busybox_image):
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "gui", "--quit-when-loaded"], capture_output=True,
+                          text=True, timeout=20, cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("loaded "), proc.stdout
+    assert time.monotonic() - t0 < 5.0

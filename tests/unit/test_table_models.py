@@ -1,0 +1,60 @@
+"""The list models change rows in place: selection survives and no reset happens."""
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel
+
+from gui.engine import ContainerInfo
+from gui.qt.table_models import ContainerTableModel, SortRole, human_age, human_size
+
+
+def c(i, state="running"):
+    return ContainerInfo(id=f"{i:064d}", name=f"c{i}", image="img", state=state, status="", created=float(i))
+
+
+@pytest.fixture
+def model(qapp):
+    m = ContainerTableModel()
+    m.replace_all([c(i) for i in range(10)])
+    return m
+
+
+def test_replace_all_touches_only_changes(model, qtbot):
+    resets, inserted, removed, changed = [], [], [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.rowsInserted.connect(lambda p, a, b: inserted.append((a, b)))
+    model.rowsRemoved.connect(lambda p, a, b: removed.append((a, b)))
+    model.dataChanged.connect(lambda a, b: changed.append(a.row()))
+    new = [c(i) for i in range(10) if i not in (3, 4, 7)] + [c(10), dataclasses.replace(c(5), state="exited")]
+    new = [x for x in new if x.id != c(5).id or x.state == "exited"]
+    model.replace_all(new)
+    assert resets == []
+    assert removed == [(7, 7), (3, 4)]
+    assert inserted == [(7, 7)]
+    assert [r.name for r in model.records()] == ["c0", "c1", "c2", "c5", "c6", "c8", "c9", "c10"]
+    assert model.record(c(5).id).state == "exited" and len(changed) == 1
+
+
+def test_selection_survives_updates_through_a_sorting_proxy(model, qtbot):
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SortRole)
+    proxy.setDynamicSortFilter(True)
+    proxy.sort(0)
+    sel = QItemSelectionModel(proxy)
+    target = proxy.mapFromSource(model.index(6, 0))
+    sel.select(target, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+    model.remove_keys([c(1).id, c(2).id])
+    model.upsert([c(42), dataclasses.replace(c(6), state="paused")])
+    rows = sel.selectedRows()
+    assert len(rows) == 1
+    assert proxy.mapToSource(rows[0]).data() == "c6"
+    assert model.record(c(6).id).state == "paused"
+
+
+def test_human_figures():
+    assert human_size(234_000_000) == "234 MB" and human_size(999) == "999 B"
+    assert human_size(1_500_000_000) == "1.5 GB"
+    assert human_age(100, now=100) == "just now" and human_age(0) == ""
+    assert human_age(0.5, now=3 * 3600 + 1) == "3 hours ago"
