@@ -21,7 +21,7 @@ system:
 	bash .ci/setup-system
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gui tests dockerfiles packaging
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
 test: system $(STAMP) lint

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -63,6 +63,8 @@ class ComingPage(QLabel):
 
 
 class MainWindow(QMainWindow):
+    engineChanged = Signal(object)  # the new EngineSession
+
     def __init__(self, session: EngineSession, parent=None):
         super().__init__(parent)
         self.session = session
@@ -101,12 +103,32 @@ class MainWindow(QMainWindow):
         self.engine_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.engine_status, 1)
 
+        self._attach(session)
+
+    def _attach(self, session: EngineSession) -> None:
+        self.session = session
         session.stateChanged.connect(self._on_state)
         session.infoChanged.connect(self._on_info)
         session.imagesLoaded.connect(self.images_model.replace_all)
         session.containersLoaded.connect(self.containers_model.replace_all)
         session.containersChanged.connect(self._on_containers_changed)
         self._on_state(session.state, session.message)
+
+    def switch_engine(self, target) -> EngineSession:
+        """Talk to another engine: the old session's streams close, the lists fill from the new one."""
+        old = self.session
+        for sig in (old.stateChanged, old.infoChanged, old.imagesLoaded, old.containersLoaded,
+                    old.containersChanged):
+            sig.disconnect()
+        old.close()
+        old.deleteLater()
+        self.images_model.replace_all([])
+        self.containers_model.replace_all([])
+        session = EngineSession(target, self)
+        self._attach(session)
+        session.start()
+        self.engineChanged.emit(session)
+        return session
 
     # -- handlers ---------------------------------------------------------------------
     def _on_state(self, state: str, message: str) -> None:
