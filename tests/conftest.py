@@ -154,12 +154,16 @@ def busybox_image(docker_api) -> str:
     return build_busybox(docker_api)
 
 
+# Sleeps for an hour but stops at once on SIGTERM (a bare `sleep` as PID 1 ignores it).
+SLEEPER = ("sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait")
+
+
 @pytest.fixture
 def make_container(docker_api, busybox_image, test_labels, unique_name):
     """Create (and optionally start) a labelled busybox container; removed after the test."""
     made: list[str] = []
 
-    def make(name: str | None = None, start: bool = True, command=("sleep", "3600"), **kwargs) -> dict:
+    def make(name: str | None = None, start: bool = True, command=SLEEPER, **kwargs) -> dict:
         name = name or unique_name("c")
         labels = {**test_labels, **kwargs.pop("labels", {})}
         c = docker_api.create_container(busybox_image, command=list(command), name=name,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from gui.qt.table_models import RecordTableModel, SortRole
+from gui.qt.filter_proxy import RecordFilterProxy
+from gui.qt.table_models import RecordRole, RecordTableModel
 
 
 class ListPage(QWidget):
@@ -13,11 +14,8 @@ class ListPage(QWidget):
         super().__init__(parent)
         self.model = model
         self.noun = noun
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = RecordFilterProxy(self)
         self.proxy.setSourceModel(model)
-        self.proxy.setSortRole(SortRole)
-        self.proxy.setDynamicSortFilter(True)
-        self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
         self.view = QTableView(self)
         self.view.setObjectName(view_name)
@@ -42,12 +40,21 @@ class ListPage(QWidget):
         self.count.setObjectName(f"{view_name}Count")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
+        self.top = QVBoxLayout()
+        layout.addLayout(self.top)
         layout.addWidget(self.view)
         layout.addWidget(self.count)
-        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, self.proxy.rowsInserted,
+                    self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
             sig.connect(self._update_count)
         self._update_count()
 
     def _update_count(self, *args) -> None:
         n = self.model.rowCount()
-        self.count.setText(f"{n} {self.noun}{'' if n == 1 else 's'}")
+        shown = self.proxy.rowCount()
+        text = f"{n} {self.noun}{'' if n == 1 else 's'}"
+        self.count.setText(text if shown == n else f"{shown} of {text} shown")
+
+    def selected_records(self) -> list:
+        rows = self.view.selectionModel().selectedRows()
+        return [self.proxy.data(i, RecordRole) for i in sorted(rows, key=lambda i: i.row())]

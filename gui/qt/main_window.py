@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 
 from gui import APP_NAME
 from gui.engine import EngineInfo
-from gui.qt.list_page import ListPage
+from gui.qt.containers_page import ContainersPage
+from gui.qt.images_page import ImagesPage
 from gui.qt.session import EngineSession
-from gui.qt.table_models import ContainerTableModel, ImageTableModel
 
 BANNER_STYLE = """
 QFrame#engineBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }
@@ -72,10 +72,12 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.resize(1100, 700)
 
-        self.images_model = ImageTableModel(self)
-        self.containers_model = ContainerTableModel(self)
-        self.containers_page = ListPage(self.containers_model, "containersView", "container", 4, self)
-        self.images_page = ListPage(self.images_model, "imagesView", "image", 3, self)
+        self.containers_page = ContainersPage(self, self)
+        self.images_page = ImagesPage(self, self)
+        self.containers_model = self.containers_page.model
+        self.images_model = self.images_page.model
+        for page in (self.containers_page, self.images_page):
+            page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.containers_view = self.containers_page.view
         self.images_view = self.images_page.view
 

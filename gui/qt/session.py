@@ -17,6 +17,13 @@ IGNORED_CONTAINER_ACTIONS = ("exec_", "attach", "detach", "resize", "top", "expo
                              "archive-path", "extract-to-dir", "commit")
 IMAGE_ACTIONS = ("delete", "tag", "untag", "import", "load", "pull")
 POLL_INTERVAL_MS = 2000  # fallback while the event stream is down
+# The engine sends some events before its container list shows the change (moby logs the
+# "pause" event before it checkpoints the state the list reads): after these, read again
+# until the list agrees.
+EXPECTED_STATE = {"start": "running", "unpause": "running", "pause": "paused", "restart": "running",
+                  "die": "exited"}
+RECHECK_MS = 25
+RECHECKS = 20
 
 
 class EngineSession(QObject):
@@ -41,6 +48,7 @@ class EngineSession(QObject):
         self.info = None
         self.has_loaded = False
         self._pool = DaemonExecutor(max_workers=4)
+        self._changes = DaemonExecutor(max_workers=1, name="engine-change")  # one change at a time
         self._follower: EventFollower | None = None
         self._worker: StreamWorker | None = None
         self._dirty_containers: set[str] = set()
@@ -50,6 +58,7 @@ class EngineSession(QObject):
         self._closed = False
         self._stream_up = False
         self._touched: set[str] = set()
+        self._expected: dict[str, tuple[str, int]] = {}  # id -> (state, re-reads left)
         self._images_touched = False
         self._tasks: set[asyncio.Task] = set()
         self._poll = QTimer(self)
@@ -90,10 +99,19 @@ class EngineSession(QObject):
         for task in list(self._tasks):
             task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._changes.shutdown(wait=False, cancel_futures=True)
 
     def submit(self, fn, *args, **kwargs):
         """Await a read on the session's pool: ``await session.submit(engine.list_images)``."""
         return run_in(self._pool, fn, *args, **kwargs)
+
+    def change(self, fn, *args, **kwargs):
+        """Await a change to the engine; changes run one at a time, in order."""
+        return run_in(self._changes, fn, *args, **kwargs)
+
+    def spawn(self, coro) -> None:
+        """Run a coroutine on the Qt event loop; it is cancelled when the session closes."""
+        self._spawn(coro)
 
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
@@ -172,11 +190,26 @@ class EngineSession(QObject):
                 self._dirty_containers.discard(ev.id)
                 self.containersChanged.emit([], [ev.id])
                 return
+            if ev.action in EXPECTED_STATE:
+                self._expected[ev.id] = (EXPECTED_STATE[ev.action], RECHECKS)
             self._dirty_containers.add(ev.id)
             self._schedule_flush()
         elif ev.type == "image" and ev.action in IMAGE_ACTIONS:
             self._images_touched = self._images_touched or self._refreshing
             self._images_dirty = True
+            self._schedule_flush()
+
+    def _recheck_lagging(self, found) -> None:
+        for c in found:
+            want = self._expected.pop(c.id, None)
+            if want is None or c.state == want[0] or want[1] <= 0:
+                continue
+            self._expected[c.id] = (want[0], want[1] - 1)
+            QTimer.singleShot(RECHECK_MS, lambda cid=c.id: self._recheck(cid))
+
+    def _recheck(self, cid: str) -> None:
+        if not self._closed and cid in self._expected:
+            self._dirty_containers.add(cid)
             self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -201,6 +234,7 @@ class EngineSession(QObject):
                             return
                         found_ids = {c.id for c in found}
                         self.containersChanged.emit(found, [i for i in ids if i not in found_ids])
+                        self._recheck_lagging(found)
                     if images:
                         rows = await self.submit(self.engine.list_images)
                         if self._closed:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
 
 from gui.engine import ContainerInfo, ImageInfo
 
@@ -47,6 +48,7 @@ class Column:
     text: Callable[[Any], str]
     sort: Callable[[Any], Any] | None = None
     tooltip: Callable[[Any], str] | None = None
+    link: Callable[[Any], bool] | None = None  # shown as a link when true
 
 
 class RecordTableModel(QAbstractTableModel):
@@ -85,6 +87,14 @@ class RecordTableModel(QAbstractTableModel):
             return col.tooltip(rec)
         if role == RecordRole:
             return rec
+        if col.link is not None and role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole):
+            if not col.link(rec):
+                return None
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QColor("#1a5fb4")
+            font = QFont()
+            font.setUnderline(True)
+            return font
         return None
 
     # -- records ----------------------------------------------------------------------
@@ -157,7 +167,8 @@ class ContainerTableModel(RecordTableModel):
         Column("Name", lambda r: r.name, lambda r: r.name.lower(), lambda r: r.id),
         Column("Image", lambda r: r.image, lambda r: r.image.lower()),
         Column("State", lambda r: r.state, tooltip=lambda r: r.status),
-        Column("Ports", lambda r: r.ports_text),
+        Column("Ports", lambda r: r.ports_text, tooltip=lambda r: "Click to open in the browser" if
+               any(p.host_port for p in r.ports) else "", link=lambda r: any(p.host_port for p in r.ports)),
         Column("Created", lambda r: human_age(r.created), lambda r: r.created, lambda r: exact_time(r.created)),
     )
 

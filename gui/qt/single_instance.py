@@ -1,0 +1,93 @@
+"""One running copy per user and display: a second launch asks the first to raise its window, then exits."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from gui import APP_ID
+
+ACTIVATE = b"activate\n"
+ACK = b"ok\n"
+TIMEOUT_MS = 1500
+
+
+def server_name(env: dict[str, str] | None = None) -> str:
+    """The local socket name: one per user and per display (a window can only be raised on its own)."""
+    env = os.environ if env is None else env
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    display = env.get("WAYLAND_DISPLAY") or env.get("DISPLAY") or ""
+    digest = hashlib.sha1(f"{user}|{display}".encode()).hexdigest()[:12]
+    return f"{APP_ID}-{digest}"
+
+
+def ask_running_instance(name: str, timeout_ms: int = TIMEOUT_MS) -> bool:
+    """True when a running copy answered and was asked to raise its window."""
+    sock = QLocalSocket()
+    sock.connectToServer(name)
+    if not sock.waitForConnected(timeout_ms):
+        return False
+    sock.write(ACTIVATE)
+    sock.flush()
+    answered = False
+    if sock.waitForBytesWritten(timeout_ms) and sock.waitForReadyRead(timeout_ms):
+        answered = bytes(sock.readAll().data()).startswith(ACK)
+    sock.disconnectFromServer()
+    return answered
+
+
+class SingleInstance(QObject):
+    """Listens for later launches; `activationRequested` fires when one asks for the window."""
+
+    activationRequested = Signal()
+
+    def __init__(self, name: str | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = name or server_name()
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self.server.newConnection.connect(self._on_new_connection)
+
+    def claim(self) -> bool:
+        """Become the running copy. False when another copy answered (it was asked to show itself)."""
+        if ask_running_instance(self.name):
+            return False
+        if not self.server.listen(self.name):
+            # A socket left by a copy that crashed: nobody answered on it, so take it over.
+            QLocalServer.removeServer(self.name)
+            if not self.server.listen(self.name):
+                return True  # run without single-instance rather than not at all
+        return True
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _on_new_connection(self) -> None:
+        while self.server.hasPendingConnections():
+            sock = self.server.nextPendingConnection()
+            sock.readyRead.connect(lambda s=sock: self._on_ready_read(s))
+            sock.disconnected.connect(sock.deleteLater)
+            if sock.bytesAvailable():
+                self._on_ready_read(sock)
+
+    def _on_ready_read(self, sock: QLocalSocket) -> None:
+        if bytes(sock.readAll().data()).startswith(ACTIVATE.strip()):
+            sock.write(ACK)
+            sock.flush()
+            self.activationRequested.emit()
+
+
+def raise_window(window) -> None:
+    """Bring `window` to the front, restoring it when minimized."""
+    if window.isMinimized():
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
