@@ -58,8 +58,6 @@ def test_lists_show_real_containers_and_images(engine, make_container, busybox_i
     assert engine.list_containers([running["Id"]]) == []
 
 
-
-
 def test_events_follow_a_container_life(engine, make_container, docker_api):
     q, follower = follow(engine)
     try:
@@ -98,18 +96,24 @@ def test_close_ends_the_follower_at_once(engine):
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 def test_user_without_socket_access_is_told_why():
     url = resolve_engine().url
-    code = ("from gui.engine import Engine, EngineError, resolve_engine\n"
-            f"try:\n    Engine(resolve_engine({url!r})).ping()\n"
-            "except EngineError as e:\n    print(e.kind); print(e)\n")
-    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                          sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
-                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    code = (
+        "from gui.engine import Engine, EngineError, resolve_engine\n"
+        f"try:\n    Engine(resolve_engine({url!r})).ping()\n"
+        "except EngineError as e:\n    print(e.kind); print(e)\n"
+    )
+    out = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     lines = out.stdout.splitlines()
     assert lines[:1] == ["permission"], out.stdout + out.stderr
     path = url.removeprefix("unix://")
-    assert lines[1] == (f"permission denied on {path}: add your user to the docker group, "
-                        "or use rootless Docker or Podman")
+    assert lines[1] == (
+        f"permission denied on {path}: add your user to the docker group, or use rootless Docker or Podman"
+    )
 
 
 def test_engine_stopped_and_restarted(private_dockerd):
