@@ -1,0 +1,306 @@
+"""Streaming image builds on the classic builder, with a cancel that really stops the engine's work.
+
+`ImageBuild(engine, context_dir, tag=...)` is iterated (in a worker thread) for BuildLine records, one
+per line of the build log as the engine sends it. `cancel()` may be called from any other thread: it
+closes the HTTP response (docker-py has no cancel), then makes sure no build container keeps running
+(moby#32417) and that the tag was not made (or points back where it pointed before).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gui.engine.client import Engine
+from gui.engine.errors import EngineError, translate
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
+_RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
+CACHE_HIT = " ---> Using cache"
+
+
+@dataclass(frozen=True)
+class BuildLine:
+    """One line of a build log, with what it tells about the build."""
+
+    text: str
+    step: int = 0  # the step this line belongs to (1-based); 0 before the first step
+    total: int = 0  # number of steps, once known
+    error: bool = False  # the engine reported the build failed with this message
+    cached: bool = False  # " ---> Using cache": this step's layer came from the cache
+    layer_id: str = ""  # " ---> abc123": the layer this step made (short id)
+    container_id: str = ""  # " ---> Running in abc": the container running this step
+    image_id: str = ""  # set on the last line of a successful build ("sha256:...")
+    cancelled: bool = False  # the last line of a cancelled build
+    done: bool = False  # the last line of a successful build
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """What one Dockerfile instruction did."""
+
+    index: int
+    total: int
+    instruction: str
+    cached: bool
+    layer_id: str
+
+
+class BuildError(EngineError):
+    """The engine could not build the image; `step` and `instruction` say where (0/"" if unknown)."""
+
+    def __init__(self, message: str, step: int = 0, instruction: str = ""):
+        super().__init__(message, "bad_request")
+        self.step = step
+        self.instruction = instruction
+
+
+class ImageBuild:
+    """One build of a context folder into `tag`. Iterate it once for BuildLine records.
+
+    A failed build raises BuildError after yielding the error line; a cancelled build ends with a
+    line whose `cancelled` is set. `steps` and `image_id` are filled in as the build goes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        context_dir: str | Path,
+        tag: str,
+        labels: dict[str, str] | None = None,
+        buildargs: dict[str, str] | None = None,
+        nocache: bool = False,
+        dockerfile: str = "Dockerfile",
+    ):
+        self.engine = engine
+        self.context_dir = str(context_dir)
+        self.tag = tag
+        self.labels = dict(labels or {})
+        self.buildargs = dict(buildargs or {})
+        self.nocache = nocache
+        self.dockerfile = dockerfile
+        self.steps: list[BuildStep] = []
+        self.image_id = ""
+        self.cancelled = False
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._response = None
+        self._containers: list[str] = []
+        self._tag_before: str | None = None
+        self._started = False
+
+    # -- cancel -------------------------------------------------------------------------
+    def cancel(self, timeout: float = 15.0) -> None:
+        """Stop the build from any thread; returns once no build container of it runs any more."""
+        self._cancel.set()
+        with self._lock:
+            response = self._response
+        if response is not None:
+            _abort(response)
+        if self._started:
+            self._reap(timeout)
+
+    def _reap(self, timeout: float) -> None:
+        """Wait for the engine to drop the build's containers (kill them if it does not); undo the tag."""
+        api = self.engine.api()
+        deadline = time.monotonic() + timeout
+        kill_after = time.monotonic() + 2.0
+        while True:
+            alive = []
+            for cid in list(self._containers):
+                try:
+                    state = api.inspect_container(cid)["State"]
+                except Exception:
+                    continue  # gone: the engine removed it
+                if state.get("Running") and time.monotonic() > kill_after:
+                    with contextlib.suppress(Exception):
+                        api.remove_container(cid, force=True)
+                if state.get("Running"):
+                    alive.append(cid)
+                else:
+                    with contextlib.suppress(Exception):
+                        api.remove_container(cid, force=True)
+            if not alive or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self._undo_tag(api)
+
+    def _undo_tag(self, api) -> None:
+        try:
+            now = api.inspect_image(self.tag)["Id"]
+        except Exception:
+            return
+        if now == self._tag_before:
+            return
+        repo, tag = _split(self.tag)
+        with contextlib.suppress(Exception):
+            if self._tag_before:
+                api.tag(self._tag_before, repo, tag, force=True)
+            else:
+                api.remove_image(self.tag)
+
+    # -- the stream ---------------------------------------------------------------------
+    def __iter__(self) -> Iterator[BuildLine]:
+        return self.lines()
+
+    def lines(self) -> Iterator[BuildLine]:
+        if self._started:
+            raise RuntimeError("an ImageBuild is iterated only once")
+        self._started = True
+        try:
+            self._tag_before = self.engine.api().inspect_image(self.tag)["Id"]
+        except Exception:
+            self._tag_before = None
+        api = self.engine.stream_api()
+        try:
+            yield from self._run(api)
+        finally:
+            with self._lock:
+                response, self._response = self._response, None
+            if response is not None:
+                with contextlib.suppress(Exception):
+                    response.close()
+            api.close()
+
+    def _run(self, api) -> Iterator[BuildLine]:
+        captured: dict = {}
+        original = api._stream_helper
+
+        def helper(response, decode=False):  # docker-py has no handle on the response: keep it
+            captured["response"] = response
+            return original(response, decode=decode)
+
+        api._stream_helper = helper
+        if self._cancel.is_set():
+            yield self._cancelled_line(0, 0)
+            return
+        try:
+            chunks = api.build(
+                path=self.context_dir,
+                tag=self.tag,
+                dockerfile=self.dockerfile,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                nocache=self.nocache,
+                labels=self.labels or None,
+                buildargs=self.buildargs or None,
+            )
+        except Exception as exc:
+            if self._cancel.is_set():
+                yield self._cancelled_line(0, 0)
+                return
+            raise translate(exc, self.engine.url) from None
+        with self._lock:
+            self._response = captured.get("response")
+        if self._cancel.is_set() and self._response is not None:
+            _abort(self._response)
+        step = total = 0
+        instruction = ""
+        pending = ""
+        try:
+            for chunk in chunks:
+                if "aux" in chunk and isinstance(chunk["aux"], dict) and chunk["aux"].get("ID"):
+                    self.image_id = chunk["aux"]["ID"]
+                    continue
+                if "error" in chunk:
+                    message = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
+                    message = str(message).strip()
+                    yield BuildLine(text=message, step=step, total=total, error=True)
+                    raise BuildError(message, step, instruction)
+                text = chunk.get("stream")
+                if text is None:
+                    text = chunk.get("status")
+                    if text is None:
+                        continue
+                    text += "\n"
+                pending += text
+                *complete, pending = pending.split("\n")
+                for raw in complete:
+                    line = raw.rstrip("\r")
+                    m = _STEP.match(line)
+                    if m:
+                        step, total, instruction = int(m.group(1)), int(m.group(2)), m.group(3)
+                        self.steps.append(BuildStep(step, total, instruction, False, ""))
+                        yield BuildLine(text=line, step=step, total=total)
+                        continue
+                    yield self._parse(line, step, total)
+        except BuildError:
+            raise
+        except Exception as exc:
+            if self._cancel.is_set():
+                yield self._cancelled_line(step, total)
+                return
+            raise translate(exc, self.engine.url) from None
+        if pending.strip():
+            yield self._parse(pending.rstrip("\r"), step, total)
+        if self._cancel.is_set():
+            yield self._cancelled_line(step, total)
+            return
+        if not self.image_id:
+            raise BuildError(
+                "the build ended without an image (the engine stopped answering?)", step, instruction
+            )
+        yield BuildLine(
+            text=f"Built {self.image_id} as {self.tag}",
+            step=step,
+            total=total,
+            image_id=self.image_id,
+            done=True,
+        )
+
+    def _parse(self, line: str, step: int, total: int) -> BuildLine:
+        if line.startswith(CACHE_HIT):
+            self._update_step(cached=True)
+            return BuildLine(text=line, step=step, total=total, cached=True)
+        m = _RUNNING.match(line)
+        if m:
+            self._containers.append(m.group(1))
+            return BuildLine(text=line, step=step, total=total, container_id=m.group(1))
+        m = _LAYER.match(line)
+        if m:
+            self._update_step(layer_id=m.group(1))
+            return BuildLine(text=line, step=step, total=total, layer_id=m.group(1))
+        return BuildLine(text=line, step=step, total=total)
+
+    def _update_step(self, **changes) -> None:
+        if self.steps:
+            last = self.steps[-1]
+            self.steps[-1] = BuildStep(
+                last.index,
+                last.total,
+                last.instruction,
+                changes.get("cached", last.cached),
+                changes.get("layer_id", last.layer_id),
+            )
+
+    def _cancelled_line(self, step: int, total: int) -> BuildLine:
+        self.cancelled = True
+        return BuildLine(text="Build cancelled", step=step, total=total, cancelled=True)
+
+
+def _abort(response) -> None:
+    """Close a streaming response from another thread: shut the socket down so a blocked read returns."""
+    raw = getattr(response, "raw", None)
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        response.close()
+
+
+def _split(ref: str) -> tuple[str, str]:
+    name, sep, tag = ref.rpartition(":")
+    if sep and "/" not in tag:
+        return name, tag
+    return ref, "latest"
