@@ -6,41 +6,22 @@ import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-# Docker's reference grammar (distribution/reference/regexp.go), written out.
-_ALNUM = r"[a-z0-9]+"
-_SEPARATOR = r"(?:[._]|__|[-]+)"
-_PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
-_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
-_NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
-_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-_REFERENCE = re.compile(rf"^(?P<name>{_NAME})(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$")
-NAME_TOTAL_LENGTH_MAX = 255
+from gui.engine.reference import ReferenceError, parse_reference
 
 
 def reference_error(ref: str, allow_digest: bool = True) -> str | None:
     """Why `ref` is not a valid image reference, or None. A tag (what we build) takes no digest."""
     if not ref:
         return "give an image name, for example myname/model:1.0"
-    if ref != ref.strip() or any(c.isspace() for c in ref):
-        return "an image name has no spaces"
-    m = _REFERENCE.match(ref)
-    if m is None:
-        if ref.lower() != ref and _REFERENCE.match(ref.lower()):
-            return "the repository name must be lowercase"
-        return (
-            "not a valid image name: use lowercase letters, digits and . _ - separated by /, "
-            "then an optional :tag"
-        )
-    first, slash, _ = m.group("name").partition("/")
-    is_domain = slash and ("." in first or ":" in first or first.startswith("[") or first == "localhost")
-    if slash and not is_domain and not re.fullmatch(_PATH_COMPONENT, first):
-        # Docker reads a first part without "." or ":" as a path on Docker Hub: lowercase only
-        return "the repository name must be lowercase"
-    if len(m.group("name")) > NAME_TOTAL_LENGTH_MAX:
-        return f"the repository name is longer than {NAME_TOTAL_LENGTH_MAX} characters"
-    if m.group("digest") and not allow_digest:
+    try:
+        parsed = parse_reference(ref)
+    except ReferenceError as exc:
+        return str(exc)
+    first = ref.split("/", 1)[0]
+    if "/" in ref and first != first.lower() and not any(c in first for c in ".:"):
+        # Docker reads "Foo/bar" as registry "Foo"; what the user meant is a repository name.
+        return f"the repository name must be lowercase (try {ref.lower()!r})"
+    if parsed.digest and not allow_digest:
         return "a tag for a new image cannot have an @digest"
     return None
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 from dataclasses import dataclass
 from typing import Any
+
+from docker.tls import TLSConfig
 
 DEFAULT_UNIX_SOCKET = "unix:///var/run/docker.sock"
 DEFAULT_NPIPE = "npipe:////./pipe/docker_engine"
@@ -44,17 +48,87 @@ def _default_candidates() -> list[tuple[str, str]]:
     ]
 
 
-def _from_context() -> EngineTarget | None:
-    name = os.environ.get("DOCKER_CONTEXT")
-    try:
-        from docker.context import ContextAPI
+class EngineTLS(TLSConfig):
+    """docker-py's TLSConfig, except the given CA wins over REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE.
 
-        ctx = ContextAPI.get_context(name) if name else ContextAPI.get_current_context()
-    except Exception:
+    requests lets those variables override a Session's ``verify`` (psf/requests#3829,
+    docker/docker-py#2433), so a TLS engine with its own CA fails wherever they are set.
+    """
+
+    def configure_client(self, client) -> None:
+        super().configure_client(client)
+        pinned = client.verify
+        if not isinstance(pinned, str):
+            return
+        merge = client.merge_environment_settings
+
+        def merge_keeping_ca(url, proxies, stream, verify, cert):
+            settings = merge(url, proxies, stream, verify, cert)
+            if verify is None or verify is True:
+                settings["verify"] = pinned
+            return settings
+
+        client.merge_environment_settings = merge_keeping_ca
+
+
+def _context_dir() -> str:
+    # docker-py's ContextAPI finds contexts only beside an existing config.json; the CLI does not need one.
+    base = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    return os.path.join(base, "contexts")
+
+
+def _context_tls(name: str, endpoint: dict) -> EngineTLS | None:
+    folder = os.path.join(_context_dir(), "tls", hashlib.sha256(name.encode()).hexdigest(), "docker")
+    files = {f: os.path.join(folder, f"{f}.pem") for f in ("ca", "cert", "key")}
+    have = {f: p for f, p in files.items() if os.path.isfile(p)}
+    verify = not endpoint.get("SkipTLSVerify", False)
+    if not have:  # like the CLI: no TLS material, no TLS
         return None
-    if ctx is None or ctx.name == "default" or not ctx.Host:
+    client = (have["cert"], have["key"]) if "cert" in have and "key" in have else None
+    ca = have.get("ca")
+    return EngineTLS(client_cert=client, ca_cert=ca, verify=(ca or True) if verify else False)
+
+
+def read_contexts() -> list[EngineTarget]:
+    """Docker CLI contexts (``docker context create``), read from their metadata files."""
+    meta_root = os.path.join(_context_dir(), "meta")
+    out = []
+    try:
+        folders = sorted(os.listdir(meta_root))
+    except OSError:
+        return []
+    for folder in folders:
+        try:
+            with open(os.path.join(meta_root, folder, "meta.json"), encoding="utf-8") as fh:
+                meta = json.load(fh)
+            name = meta["Name"]
+            endpoint = (meta.get("Endpoints") or {}).get("docker") or {}
+            host = endpoint.get("Host") or ""
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if host and name != "default":
+            out.append(EngineTarget(normalize_url(host), f"context {name}", _context_tls(name, endpoint)))
+    return out
+
+
+def current_context_name() -> str:
+    name = os.environ.get("DOCKER_CONTEXT")
+    if name:
+        return name
+    config = os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker"),
+                          "config.json")
+    try:
+        with open(config, encoding="utf-8") as fh:
+            return json.load(fh).get("currentContext") or "default"
+    except (OSError, ValueError, AttributeError):
+        return "default"
+
+
+def _from_context() -> EngineTarget | None:
+    name = current_context_name()
+    if name == "default":
         return None
-    return EngineTarget(normalize_url(ctx.Host), f"context {ctx.name}", ctx.TLSConfig)
+    return next((t for t in read_contexts() if t.source == f"context {name}"), None)
 
 
 def _tls_from_env() -> Any:
@@ -63,9 +137,12 @@ def _tls_from_env() -> Any:
     try:
         from docker.utils import kwargs_from_env
 
-        return kwargs_from_env().get("tls")
+        tls = kwargs_from_env().get("tls")
     except Exception:
         return None
+    if tls is None:
+        return None
+    return EngineTLS(client_cert=tls.cert, ca_cert=tls.ca_cert, verify=tls.verify)
 
 
 def resolve_engine(explicit: str | None = None) -> EngineTarget:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import re
+import ssl
 
 import docker.errors
 import requests.exceptions
@@ -65,6 +66,39 @@ def _errno_of(exc: BaseException) -> int | None:
     return None
 
 
+def connection_reason(exc: BaseException, client_cert: bool = False) -> str:
+    """What went wrong in a TLS or SSH connection, in words; "" when it was neither."""
+    seen = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f"the engine's certificate is not trusted ({e.verify_message})"
+        if isinstance(e, ssl.SSLError):
+            reason = (e.reason or str(e)).lower()
+            if "certificate" in reason or "alert" in reason or "unknown ca" in reason:
+                return f"the engine refused the client certificate ({e.reason or e})"
+            if client_cert and isinstance(e, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+                return ("the engine refused the client certificate (it closed the connection during the "
+                        "TLS handshake)")
+            return f"the TLS handshake failed ({e.reason or e})"
+        name = type(e).__name__
+        if name in ("AuthenticationException", "BadHostKeyException", "SSHException",
+                    "NoValidConnectionsError"):
+            return f"SSH failed: {e}"
+        if isinstance(e, ConnectionResetError):
+            return "the engine closed the connection, so it probably needs TLS certificates"
+        todo.extend([e.__cause__, e.__context__])
+        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+    return ""
+
+
 def unreachable(url: str) -> EngineError:
     return EngineError(f"Docker Engine is not reachable at {url}: is it running?", "unreachable")
 
@@ -83,6 +117,9 @@ def translate(exc: BaseException, url: str) -> EngineError:
         return EngineError(text, kind, status)
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
         return EngineError(f"Docker Engine at {url} did not answer in time.", "timeout")
+    reason = connection_reason(exc)
+    if reason:
+        return EngineError(f"Cannot connect to {url}: {reason}.", "unreachable")
     code = _errno_of(exc)
     if code in (errno.EACCES, errno.EPERM):
         path = _socket_path(url)

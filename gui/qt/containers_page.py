@@ -60,6 +60,10 @@ class ContainersPage(ListPage):
         self.tools: dict[str, tuple[str, object]] = {}
         self.actions_by_name: dict[str, QAction] = {}
 
+        header = self.view.horizontalHeader()
+        header.resizeSection(1, 230)
+        header.resizeSection(2, 90)
+        header.resizeSection(3, 250)
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("containersToolbar")
         for name, (label, shortcut, _states, _past) in ACTIONS.items():

@@ -75,6 +75,9 @@ class ImagesPage(ListPage):
             ("remove", "Remove", "Delete", self.remove_selected, 2),
             ("history", "History", "Ctrl+H", self.history_selected, 1),
             ("prune", "Prune dangling…", "", self.prune, 0),
+            ("pull", "Pull…", "", self.pull, 0),
+            ("push", "Push", "", self.push_selected, 1),
+            ("login", "Log in…", "", self.login, 0),
         ):
             act = QAction(label, self)
             act.setObjectName(f"image{name.capitalize()}")
@@ -240,6 +243,52 @@ class ImagesPage(ListPage):
             self.last_dialog = dlg
 
         session.spawn(go())
+
+    # -- registries --------------------------------------------------------------------
+    def pull(self, reference: str = "") -> None:
+        if not reference:
+            dlg = QInputDialog(self)
+            dlg.setObjectName("pullDialog")
+            dlg.setWindowTitle("Pull image")
+            dlg.setLabelText("Image to pull (for example 127.0.0.1:5000/team/model:v1):")
+            dlg.textValueSelected.connect(lambda text: self.pull(text.strip()) if text.strip() else None)
+            dlg.open()
+            self.last_dialog = dlg
+            return
+        self._transfer("pull", reference)
+
+    def push_selected(self) -> None:
+        img = self._one()
+        if img is None:
+            return
+        if img.reference.startswith("<none>") or img.reference.endswith(":<none>"):
+            show_error(self, "Push", "Give the image a tag first (Tag…): an untagged image cannot be pushed.")
+            return
+        self._transfer("push", img.reference)
+
+    def _transfer(self, kind: str, reference: str) -> None:
+        from gui.qt.transfer_dialog import TransferDialog
+
+        dlg = TransferDialog(self.window.session.engine, kind, reference, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.succeeded.connect(lambda _r: self.statusMessage.emit(f"{kind.capitalize()} of {reference} done"))
+        dlg.show()
+        dlg.start()
+        self.last_dialog = dlg
+
+    def login(self) -> None:
+        from gui.qt.login_dialog import LoginDialog
+
+        img = self._one()
+        registry = ""
+        if img is not None and "/" in img.reference:
+            first = img.reference.split("/", 1)[0]
+            registry = first if any(c in first for c in ".:") or first == "localhost" else ""
+        dlg = LoginDialog(self.window.session.engine, registry, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.loggedIn.connect(lambda reg, user: self.statusMessage.emit(f"Logged in to {reg} as {user}"))
+        dlg.open()
+        self.last_dialog = dlg
 
     def prune(self) -> None:
         confirm(self, "Prune dangling images?", "Remove every dangling image (<none>:<none>)?", "Prune",

@@ -16,8 +16,11 @@ from PySide6.QtWidgets import (
 
 from gui import APP_NAME
 from gui.engine import EngineInfo
+from gui.qt.build_page import BuildPage
 from gui.qt.containers_page import ContainersPage
+from gui.qt.engine_switcher import EngineSwitcher
 from gui.qt.images_page import ImagesPage
+from gui.qt.predict_page import PredictPage
 from gui.qt.session import EngineSession
 
 BANNER_STYLE = """
@@ -86,10 +89,19 @@ class MainWindow(QMainWindow):
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.containers_page, "Containers")
         self.pages.addTab(self.images_page, "Images")
-        self.pages.addTab(ComingPage("Build: the form-based Dockerfile builder is not part of this version yet.",
-                                     "buildPage", self), "Build")
-        self.pages.addTab(ComingPage("Predict: the drag-and-drop prediction panel is not part of this version yet.",
-                                     "predictPage", self), "Predict")
+        self.build_page = BuildPage(self, self)
+        self.pages.addTab(self.build_page, "Build")
+        self.predict_page = PredictPage(self, self)
+        self.pages.addTab(self.predict_page, "Predict")
+
+        corner = QWidget(self)
+        corner_layout = QHBoxLayout(corner)
+        corner_layout.setContentsMargins(0, 0, 4, 2)
+        corner_layout.addWidget(QLabel("Engine:", corner))
+        self.engine_switcher = EngineSwitcher(session.target, parent=corner)
+        self.engine_switcher.engineChosen.connect(self.switch_engine)
+        corner_layout.addWidget(self.engine_switcher)
+        self.pages.setCornerWidget(corner, Qt.Corner.TopRightCorner)
 
         self.banner = EngineBanner(self)
         self.banner.retry.clicked.connect(self._on_retry)
@@ -128,6 +140,8 @@ class MainWindow(QMainWindow):
         self.containers_model.replace_all([])
         session = EngineSession(target, self)
         self._attach(session)
+        if self.engine_switcher.current is None or self.engine_switcher.current.url != target.url:
+            self.engine_switcher.set_current(target)
         session.start()
         self.engineChanged.emit(session)
         return session
