@@ -36,11 +36,12 @@ class LogsView(QWidget):
     saved = Signal(str, int)  # path, lines written
 
     def __init__(self, engine: Engine, container: ContainerInfo, parent: QWidget | None = None,
-                 tail: int = FIRST_LINES, max_lines: int = MAX_LINES):
+                 tail: int | str = FIRST_LINES, max_lines: int = MAX_LINES):
         super().__init__(parent)
         self.engine = engine
         self.container = container
         self.tail = tail
+        self.step = tail if isinstance(tail, int) and tail > 0 else FIRST_LINES  # lines per "Load more"
         self.received = 0
         self.more_available = True
         self._worker: StreamWorker | None = None
@@ -60,7 +61,7 @@ class LogsView(QWidget):
         self.search_status = QLabel(self, objectName="logSearchStatus")
         self.stamps = QCheckBox("Timestamps", self, objectName="logTimestamps")
         self.load_more = QPushButton("Load more", self, objectName="logLoadMore",
-                                     toolTip=f"Show {tail:,} older lines")
+                                     toolTip=f"Show {self.step:,} older lines")
         self.copy_btn = QPushButton("Copy", self, objectName="logCopy", toolTip="Copy the selected lines (or all)")
         self.save_btn = QPushButton("Save…", self, objectName="logSave",
                                     toolTip="Save the whole log, read again from the engine")
@@ -71,6 +72,8 @@ class LogsView(QWidget):
         self.error.setStyleSheet("color: #c62828")
         self.error.hide()
         self.dropped.hide()
+        self.search_status.setMinimumWidth(170)
+        self.search.setMinimumWidth(220)
         for b in (self.prev_btn, self.next_btn):
             b.setFixedWidth(32)
 
@@ -201,7 +204,7 @@ class LogsView(QWidget):
         self.load_more.setText("Loading…")
         before = self.lines.stamps[0]
         known = len(self.lines.texts)
-        want = min(self.tail, self.lines.max_lines - known)
+        want = min(self.step, self.lines.max_lines - known)
         engine, cid = self.engine, self.container.id
         self._track(Call(self).run(lambda: older_lines(engine, cid, before, want, known),
                                    lambda batch: self._on_older(batch, want), self._on_older_failed))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from gui import APP_NAME
 from gui.engine import EngineInfo
 from gui.qt.build_page import BuildPage
+from gui.qt.container_tools import install_container_tools, install_image_tools
 from gui.qt.containers_page import ContainersPage
 from gui.qt.engine_switcher import EngineSwitcher
 from gui.qt.images_page import ImagesPage
@@ -54,17 +55,6 @@ class EngineBanner(QFrame):
         self.show()
 
 
-class ComingPage(QLabel):
-    """Empty state of a page that a later release fills (Build, Predict)."""
-
-    def __init__(self, text: str, name: str, parent=None):
-        super().__init__(text, parent)
-        self.setObjectName(name)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
-        self.setEnabled(False)
-
-
 class MainWindow(QMainWindow):
     engineChanged = Signal(object)  # the new EngineSession
 
@@ -77,6 +67,8 @@ class MainWindow(QMainWindow):
 
         self.containers_page = ContainersPage(self, self)
         self.images_page = ImagesPage(self, self)
+        install_container_tools(self.containers_page)
+        install_image_tools(self.images_page)
         self.containers_model = self.containers_page.model
         self.images_model = self.images_page.model
         for page in (self.containers_page, self.images_page):
@@ -177,5 +169,8 @@ class MainWindow(QMainWindow):
         self.session.retry()
 
     def closeEvent(self, event) -> None:
+        self.containers_page.tool_windows.close_all()
+        self.images_page.tool_windows.close_all()
+        self.containers_page.stats_panel.follow(None)
         self.session.close()
         super().closeEvent(event)

@@ -1,0 +1,63 @@
+"""The detail tools open from the Containers and Images pages of the real window."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QLabel, QTreeWidget
+
+from gui.app import create_window
+from gui.qt.logs_view import LogsView
+
+
+@pytest.fixture
+def window(qtbot):
+    w = create_window()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.session.has_loaded, timeout=5000)
+    yield w
+    w.close()
+
+
+def select_key(page, key):
+    for i, r in enumerate(page.model.records()):
+        if r.key == key:
+            page.view.selectionModel().select(
+                page.proxy.mapFromSource(page.model.index(i, 0)),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            return
+    raise AssertionError(f"{key} is not listed")
+
+
+def test_logs_stats_and_inspect_from_the_pages(window, qtbot, make_container, busybox_image):
+    w = window
+    c = make_container(command=("sh", "-c", "trap 'exit 0' TERM; echo hello-from-the-container; "
+                                "sleep 3600 & wait"))
+    qtbot.waitUntil(lambda: w.containers_model.record(c["Id"]) is not None, timeout=2000)
+    page = w.containers_page
+    select_key(page, c["Id"])
+    qtbot.waitUntil(lambda: page.stats_panel.isVisible() and len(page.stats_panel.view.samples) >= 1,
+                    timeout=10000)
+    assert page.actions_by_name["tool:logs"].isEnabled()
+    page.actions_by_name["tool:logs"].trigger()
+    logs = page.tool_windows.open[("logs", c["Id"])]
+    assert isinstance(logs, LogsView) and logs.isWindow()
+    qtbot.waitUntil(lambda: "1" in logs.findChild(QLabel, "logLineCount").text(), timeout=5000)
+    page.actions_by_name["tool:logs"].trigger()  # again: the same window comes to the front
+    assert len([k for k in page.tool_windows.open if k[0] == "logs"]) == 1
+    logs.close()
+    qtbot.waitUntil(lambda: ("logs", c["Id"]) not in page.tool_windows.open, timeout=2000)
+
+    images = w.images_page
+    img = next(i for i in images.model.records() if i.reference == busybox_image)
+    select_key(images, img.key)
+    images.actions_by_name["inspect"].trigger()
+    view = images.tool_windows.open[("inspect", img.key)]
+    qtbot.waitUntil(lambda: view.findChild(QTreeWidget, "inspectTree") is not None
+                    and view.findChild(QTreeWidget, "inspectTree").topLevelItemCount() > 3, timeout=5000)
+
+    page.view.clearSelection()
+    qtbot.waitUntil(lambda: not page.stats_panel.isVisible(), timeout=2000)
+    stats = page.stats_panel.view
+    qtbot.waitUntil(lambda: stats.worker is None or not stats.worker.is_alive(), timeout=3000)
