@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import sys
 import time
@@ -19,11 +20,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog=APP_ID, description=f"{APP_NAME}: build and manage AI containers.")
     p.add_argument("--engine", metavar="URL",
                    help="engine to use (unix:///path, tcp://host:port, ssh://user@host, npipe://...); "
-                        "default: DOCKER_HOST, else the current Docker context, else the local socket")
+                        "default: DOCKER_HOST, else the engine used last time, else the current Docker "
+                        "context, else the local socket")
     p.add_argument("--version", action="version", version=f"{APP_ID} {__version__}")
     p.add_argument("--quit-when-loaded", action="store_true",
                    help="exit as soon as both lists show the engine's contents (for benchmarks)")
-    return p.parse_args(argv)
+    p.add_argument("--self-test", action="store_true",
+                   help="open the main window, wait for the engine (or a short timeout), print one line "
+                        "of what was found and exit 0 once the window showed")
+    p.add_argument("--require-engine", action="store_true",
+                   help="with --self-test: exit 2 when no engine answers")
+    p.add_argument("--self-test-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="with --self-test: how long to wait for the window and the engine (default 10)")
+    p.add_argument("--install-desktop-entry", action="store_true",
+                   help="add the app to the desktop menu of this user (freedesktop entry and icons) and exit")
+    p.add_argument("--uninstall-desktop-entry", action="store_true",
+                   help="remove what --install-desktop-entry added and exit")
+    args = p.parse_args(argv)
+    if args.require_engine and not args.self_test:
+        p.error("--require-engine only goes with --self-test")
+    return args
 
 
 def ensure_app():
@@ -56,29 +72,161 @@ def ensure_loop(app):
     return loop
 
 
-def create_window(engine_url: str | None = None):
-    """The main window, connected (in the background) to the engine, ready to show."""
-    from gui.engine import resolve_engine
+def app_icon():
+    """The application icon, from the bundled PNGs (no SVG plug-in needed)."""
+    from PySide6.QtGui import QIcon
+
+    from gui.resources import ICON_SIZES, icon_png
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(icon_png(size)))
+    return icon
+
+
+def _build_window(target):
     from gui.qt.main_window import MainWindow
     from gui.qt.session import EngineSession
 
     app = ensure_app()
     ensure_loop(app)
-    session = EngineSession(resolve_engine(engine_url))
+    if app.windowIcon().isNull():
+        app.setWindowIcon(app_icon())
+    session = EngineSession(target)
     window = MainWindow(session)
+    window.setWindowIcon(app.windowIcon())
     app.aboutToQuit.connect(session.close)
+    atexit.register(session.close)  # streams end before Qt is torn down, however the process exits
     session.start()
     return window
 
 
+def create_window(engine_url: str | None = None):
+    """The main window, connected (in the background) to the engine, ready to show."""
+    from gui.engine import resolve_engine
+
+    return _build_window(resolve_engine(engine_url))
+
+
+def add_help_menu(window) -> None:
+    """Help > About in the window's menu bar."""
+    from PySide6.QtGui import QAction
+
+    from gui.qt.about import AboutDialog
+
+    menu = window.menuBar().addMenu("&Help")
+    menu.setObjectName("helpMenu")
+    about = QAction(f"&About {APP_NAME}", window)
+    about.setObjectName("aboutAction")
+    about.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _on_about() -> None:
+        import shiboken6
+        from PySide6.QtCore import Qt
+
+        old = getattr(window, "about_dialog", None)
+        if old is not None and shiboken6.isValid(old) and old.isVisible():
+            old.raise_()
+            return
+        dialog = window.about_dialog = AboutDialog(window)  # fresh: the engine may have changed since
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    about.triggered.connect(_on_about)
+    menu.addAction(about)
+    window.about_action = about
+
+
+def choose_engine(explicit: str | None, settings):
+    """--engine, else DOCKER_HOST, else the engine this user's app connected to last, else the defaults."""
+    from gui.engine import EngineTarget, resolve_engine
+    from gui.qt.window_state import last_engine
+
+    if explicit or os.environ.get("DOCKER_HOST"):
+        return resolve_engine(explicit)
+    last = last_engine(settings)
+    return EngineTarget(last, "last used") if last else resolve_engine()
+
+
+def _desktop_entry(install: bool) -> int:
+    from gui import desktop
+
+    try:
+        if install:
+            paths = desktop.install_entry()
+            print(f"installed {paths.desktop_file} and {len(paths.icons)} icons below "
+                  f"{paths.icons[0].parents[3]}")
+        else:
+            removed = desktop.uninstall_entry()
+            print(f"removed {len(removed)} files" if removed else "the desktop entry was not installed")
+    except OSError as exc:
+        print(f"{APP_ID}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def quit_on_signals(app) -> None:
+    """SIGTERM and SIGINT (logout, `kill`, Ctrl+C) quit the app the normal way, so its state is saved."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    if sys.platform == "win32":
+        return
+    rsock, wsock = socket.socketpair()
+    rsock.setblocking(False)
+    wsock.setblocking(False)
+    signal.set_wakeup_fd(wsock.fileno())
+    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read, app)
+
+    def _on_wakeup() -> None:  # Python runs the signal handlers below while in this slot
+        try:
+            rsock.recv(64)
+        except OSError:
+            pass
+
+    notifier.activated.connect(_on_wakeup)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.quit())
+    app._signal_wakeup = (rsock, wsock, notifier)  # kept alive as long as the app
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return _desktop_entry(install=args.install_desktop_entry)
     app = ensure_app()
+    app.setWindowIcon(app_icon())
     from gui.qt.crash import CrashReporter
+    from gui.qt.window_state import app_settings, restore, save
 
     reporter = CrashReporter(app)
     reporter.install()
-    window = create_window(args.engine)
+    quit_on_signals(app)
+    interactive = not (args.self_test or args.quit_when_loaded)
+    instance = None
+    if interactive:
+        from gui.qt.single_instance import SingleInstance
+
+        instance = SingleInstance(parent=app)
+        if not instance.claim():
+            print(f"{APP_NAME} is already running: its window was brought to the front.")
+            return 0
+    settings = app_settings()
+    window = _build_window(choose_engine(args.engine, settings))
+    add_help_menu(window)
+    restore(window, settings)
+    if instance is not None:
+        from gui.qt.single_instance import raise_window
+
+        instance.activationRequested.connect(lambda: raise_window(window))
+        app.aboutToQuit.connect(lambda: save(window, settings))
+        app.aboutToQuit.connect(instance.close)
+    if args.self_test:
+        from gui.qt.self_test import SelfTest
+
+        SelfTest(window, args.self_test_timeout, args.require_engine, started=_START).start()
     if args.quit_when_loaded:
         from PySide6.QtCore import QTimer
 

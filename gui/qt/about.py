@@ -93,12 +93,18 @@ class AboutDialog(QDialog):
         layout.addWidget(self.text, 2)
         layout.addWidget(buttons)
         self.table.selectRow(0)
-        window.session.infoChanged.connect(self._on_engine)
-        window.session.stateChanged.connect(self._on_engine)
-        self._session = window.session
+        self._window = window
+        self._follow(window.session)
+        if hasattr(window, "engineChanged"):  # the user switched engines while the dialog is open
+            window.engineChanged.connect(self._follow)
+
+    def _follow(self, session) -> None:
+        session.infoChanged.connect(self._on_engine)
+        session.stateChanged.connect(self._on_engine)
+        self._on_engine()
 
     def _on_engine(self, *_args) -> None:
-        self.engine.setText(f"<b>Engine:</b> {engine_text(self._session)}")
+        self.engine.setText(f"<b>Engine:</b> {engine_text(self._window.session)}")
 
     def _on_row(self, row: int, *_args) -> None:
         if 0 <= row < len(self.components):

@@ -35,12 +35,12 @@ def ask_running_instance(name: str, timeout_ms: int = TIMEOUT_MS) -> bool:
     if not sock.waitForConnected(timeout_ms):
         return False
     sock.write(ACTIVATE)
-    sock.flush()
-    answered = False
-    if sock.waitForBytesWritten(timeout_ms) and sock.waitForReadyRead(timeout_ms):
-        answered = bytes(sock.readAll().data()).startswith(ACK)
+    sock.waitForBytesWritten(timeout_ms)  # False when the write already went out: that is fine
+    reply = b""
+    while len(reply) < len(ACK) and sock.waitForReadyRead(timeout_ms):
+        reply += bytes(sock.readAll().data())
     sock.disconnectFromServer()
-    return answered
+    return reply.startswith(ACK)
 
 
 class SingleInstance(QObject):
@@ -54,6 +54,7 @@ class SingleInstance(QObject):
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.server.newConnection.connect(self._on_new_connection)
+        self._clients: set[QLocalSocket] = set()
 
     def claim(self) -> bool:
         """Become the running copy. False when another copy answered (it was asked to show itself)."""
@@ -67,17 +68,32 @@ class SingleInstance(QObject):
         return True
 
     def close(self) -> None:
+        for sock in list(self._clients):
+            sock.abort()
+        self._clients.clear()
         self.server.close()
 
     def _on_new_connection(self) -> None:
         while self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._on_ready_read(s))
-            sock.disconnected.connect(sock.deleteLater)
+            self._clients.add(sock)
+            sock.readyRead.connect(self._on_ready_read)
+            sock.disconnected.connect(self._on_disconnected)
             if sock.bytesAvailable():
-                self._on_ready_read(sock)
+                self._answer(sock)
 
-    def _on_ready_read(self, sock: QLocalSocket) -> None:
+    def _on_ready_read(self) -> None:
+        sock = self.sender()
+        if sock in self._clients:
+            self._answer(sock)
+
+    def _on_disconnected(self) -> None:
+        sock = self.sender()
+        if sock in self._clients:
+            self._clients.discard(sock)
+            sock.deleteLater()
+
+    def _answer(self, sock: QLocalSocket) -> None:
         if bytes(sock.readAll().data()).startswith(ACTIVATE.strip()):
             sock.write(ACK)
             sock.flush()
