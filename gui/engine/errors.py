@@ -68,13 +68,7 @@ def _errno_of(exc: BaseException) -> int | None:
 
 def connection_reason(exc: BaseException, client_cert: bool = False) -> str:
     """What went wrong in a TLS or SSH connection, in words; "" when it was neither."""
-    seen = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in _chain(exc):
         if isinstance(e, ssl.SSLCertVerificationError):
             return f"the engine's certificate is not trusted ({e.verify_message})"
         if isinstance(e, ssl.SSLError):
@@ -85,17 +79,11 @@ def connection_reason(exc: BaseException, client_cert: bool = False) -> str:
                 return ("the engine refused the client certificate (it closed the connection during the "
                         "TLS handshake)")
             return f"the TLS handshake failed ({e.reason or e})"
-        name = type(e).__name__
-        if name in ("AuthenticationException", "BadHostKeyException", "SSHException",
-                    "NoValidConnectionsError"):
+        if type(e).__name__ in ("AuthenticationException", "BadHostKeyException", "SSHException",
+                                "NoValidConnectionsError"):
             return f"SSH failed: {e}"
         if isinstance(e, ConnectionResetError):
             return "the engine closed the connection, so it probably needs TLS certificates"
-        todo.extend([e.__cause__, e.__context__])
-        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
-        reason = getattr(e, "reason", None)
-        if isinstance(reason, BaseException):
-            todo.append(reason)
     return ""
 
 
@@ -117,7 +105,7 @@ def translate(exc: BaseException, url: str) -> EngineError:
         return EngineError(text, kind, status)
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
         return EngineError(f"Docker Engine at {url} did not answer in time.", "timeout")
-    reason = connection_reason(exc)
+    reason = "" if url.startswith(("unix://", "npipe://")) else connection_reason(exc)
     if reason:
         return EngineError(f"Cannot connect to {url}: {reason}.", "unreachable")
     code = _errno_of(exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QMenu, QToolBar
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 
 from gui.engine import ContainerInfo, EngineError
 from gui.engine.actions import anonymous_volumes, container_action
@@ -81,31 +81,13 @@ class ContainersPage(ListPage):
         self.filter = QLineEdit(self)
         self.filter.setObjectName("containersFilter")
         self.filter.setPlaceholderText("Filter by name, image, port or id (Ctrl+F)")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.set_text)
         self.state_filter = QComboBox(self)
         self.state_filter.setObjectName("containersStateFilter")
         for s in STATES:
             self.state_filter.addItem(s.capitalize() if s else "All states", s)
         self.state_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_state(self.state_filter.currentData()))
-        find = QAction("Filter", self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.triggered.connect(lambda: (self.filter.setFocus(), self.filter.selectAll()))
-        self.addAction(find)
-        refresh = QAction("Refresh", self)
-        refresh.setObjectName("actionRefresh")
-        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
-        refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        refresh.triggered.connect(lambda: self.window.session.refresh())
-        self.addAction(refresh)
-
-        row = QHBoxLayout()
-        row.addWidget(self.toolbar, 1)
-        row.addWidget(self.state_filter)
-        row.addWidget(self.filter, 1)
-        self.top.addLayout(row)
+        self.add_filter_row(self.toolbar, self.filter, self.state_filter)
 
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_context_menu)

@@ -7,7 +7,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -92,22 +91,7 @@ class ImagesPage(ListPage):
         self.filter = QLineEdit(self)
         self.filter.setObjectName("imagesFilter")
         self.filter.setPlaceholderText("Filter by name, tag or id (Ctrl+F)")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self.proxy.set_text)
-        find = QAction("Filter", self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.triggered.connect(lambda: (self.filter.setFocus(), self.filter.selectAll()))
-        self.addAction(find)
-        refresh = QAction("Refresh", self)
-        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
-        refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        refresh.triggered.connect(lambda: self.window.session.refresh())
-        self.addAction(refresh)
-        row = QHBoxLayout()
-        row.addWidget(self.toolbar, 1)
-        row.addWidget(self.filter, 1)
-        self.top.addLayout(row)
+        self.add_filter_row(self.toolbar, self.filter)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_context_menu)
         self.view.doubleClicked.connect(lambda _i: self.run_selected())

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.qt.filter_proxy import RecordFilterProxy
 from gui.qt.table_models import RecordRole, RecordTableModel
@@ -48,6 +57,28 @@ class ListPage(QWidget):
                     self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
             sig.connect(self._update_count)
         self._update_count()
+
+    def add_filter_row(self, toolbar, filter_edit, *extra) -> None:
+        """Toolbar, extra widgets and the filter box in one row; Ctrl+F filters, F5 re-reads the engine."""
+        filter_edit.setClearButtonEnabled(True)
+        filter_edit.textChanged.connect(self.proxy.set_text)
+        find = QAction("Filter", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: (filter_edit.setFocus(), filter_edit.selectAll()))
+        self.addAction(find)
+        refresh = QAction("Refresh", self)
+        refresh.setObjectName("actionRefresh")
+        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        refresh.triggered.connect(lambda: self.window.session.refresh())
+        self.addAction(refresh)
+        row = QHBoxLayout()
+        row.addWidget(toolbar, 1)
+        for widget in extra:
+            row.addWidget(widget)
+        row.addWidget(filter_edit, 1)
+        self.top.addLayout(row)
 
     def _update_count(self, *args) -> None:
         n = self.model.rowCount()

@@ -5,23 +5,13 @@ from __future__ import annotations
 import io
 import socket
 
-import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLineEdit, QMessageBox, QPushButton
 
 from gui.app import create_window
 from gui.engine.runspec import MountSpec, PortSpec, RunSpec
 from tests.conftest import TEST_LABEL
-
-
-@pytest.fixture
-def window(qtbot):
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.session.has_loaded, timeout=5000)
-    yield w
-    w.close()
+from tests.support.qt import select_rows
 
 
 def rec(w, name):
@@ -33,14 +23,6 @@ def state(w, name) -> str:
     return r.state if r else ""
 
 
-def select(page, keys):
-    view, proxy, model = page.view, page.proxy, page.model
-    view.clearSelection()
-    for i, r in enumerate(model.records()):
-        if r.key in keys:
-            view.selectionModel().select(proxy.mapFromSource(model.index(i, 0)),
-                                         QItemSelectionModel.SelectionFlag.Select
-                                         | QItemSelectionModel.SelectionFlag.Rows)
 
 
 def answer(qtbot, w, yes=True, check=False) -> str:
@@ -75,7 +57,7 @@ def test_actions_on_many_containers_ask_first(window, qtbot, make_container, doc
     a, b = make_container(), make_container()
     qtbot.waitUntil(lambda: bool(rec(w, a["name"]) and rec(w, b["name"])), timeout=2000)
     page = w.containers_page
-    select(page, {a["Id"], b["Id"]})
+    select_rows(page, {a["Id"], b["Id"]})
     assert page.actions_by_name["stop"].isEnabled() and not page.actions_by_name["start"].isEnabled()
 
     page.actions_by_name["stop"].trigger()
@@ -85,24 +67,24 @@ def test_actions_on_many_containers_ask_first(window, qtbot, make_container, doc
     answer(qtbot, w)
     qtbot.waitUntil(lambda: state(w, a["name"]) == "exited" and state(w, b["name"]) == "exited",
                     timeout=15000)
-    select(page, {a["Id"], b["Id"]})
+    select_rows(page, {a["Id"], b["Id"]})
     page.actions_by_name["start"].trigger()  # nothing is lost: no question
     qtbot.waitUntil(lambda: state(w, a["name"]) == "running" == state(w, b["name"]), timeout=5000)
-    select(page, {a["Id"]})
+    select_rows(page, {a["Id"]})
     page.actions_by_name["pause"].trigger()
     try:
         qtbot.waitUntil(lambda: state(w, a["name"]) == "paused", timeout=5000)
     except Exception:
             raise
-    select(page, {a["Id"]})
+    select_rows(page, {a["Id"]})
     page.actions_by_name["unpause"].trigger()
     qtbot.waitUntil(lambda: state(w, a["name"]) == "running", timeout=5000)
-    select(page, {a["Id"]})
+    select_rows(page, {a["Id"]})
     page.actions_by_name["restart"].trigger()
     answer(qtbot, w)
     qtbot.waitUntil(lambda: docker_api.inspect_container(a["Id"])["RestartCount"] == 0
                     and state(w, a["name"]) == "running", timeout=15000)
-    select(page, {b["Id"]})
+    select_rows(page, {b["Id"]})
     page.actions_by_name["kill"].trigger()
     answer(qtbot, w)
     qtbot.waitUntil(lambda: state(w, b["name"]) == "exited", timeout=5000)
@@ -115,7 +97,7 @@ def test_remove_with_anonymous_volumes_by_delete_key(window, qtbot, make_contain
     qtbot.waitUntil(lambda: rec(w, c["name"]) is not None, timeout=2000)
     page = w.containers_page
     w.pages.setCurrentWidget(page)
-    select(page, {c["Id"]})
+    select_rows(page, {c["Id"]})
     page.view.setFocus()
     qtbot.keyClick(page.view, Qt.Key.Key_Delete)
     box = answer(qtbot, w, check=True)
@@ -158,7 +140,7 @@ def test_action_on_a_container_gone_behind_our_back(window, qtbot, make_containe
 def open_run_dialog(w, qtbot, image):
     page = w.images_page
     qtbot.waitUntil(lambda: any(i.reference == image for i in page.model.records()), timeout=2000)
-    select(page, {i.key for i in page.model.records() if i.reference == image})
+    select_rows(page, {i.key for i in page.model.records() if i.reference == image})
     page.actions_by_name["run"].trigger()
     qtbot.waitUntil(lambda: page.last_dialog is not None and page.last_dialog.isVisible(), timeout=2000)
     return page.last_dialog
@@ -225,7 +207,7 @@ def test_tag_history_remove_and_prune(window, qtbot, busybox_image, run_id, dock
     page = w.images_page
     page.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     base = next(i for i in page.model.records() if i.reference == busybox_image)
-    select(page, {base.key})
+    select_rows(page, {base.key})
     page.actions_by_name["tag"].trigger()
     dlg = page.last_dialog
     assert isinstance(dlg, QInputDialog)
@@ -238,7 +220,7 @@ def test_tag_history_remove_and_prune(window, qtbot, busybox_image, run_id, dock
     ok.click()
     qtbot.waitUntil(lambda: any(i.reference == new_ref for i in page.model.records()), timeout=3000)
 
-    select(page, {base.key})
+    select_rows(page, {base.key})
     page.actions_by_name["history"].trigger()
     qtbot.waitUntil(lambda: page.last_dialog is not None and page.last_dialog.objectName() == "historyDialog",
                     timeout=3000)
@@ -248,7 +230,7 @@ def test_tag_history_remove_and_prune(window, qtbot, busybox_image, run_id, dock
     page.last_dialog.close()
 
     tagged = next(i for i in page.model.records() if i.reference == new_ref)
-    select(page, {tagged.key})
+    select_rows(page, {tagged.key})
     page.actions_by_name["remove"].trigger()
     answer(qtbot, w)
     qtbot.waitUntil(lambda: not any(i.reference == new_ref for i in page.model.records()), timeout=3000)

@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QLabel, QTreeWidget
 
-from gui.app import create_window
 from gui.qt.logs_view import LogsView
-
-
-@pytest.fixture
-def window(qtbot):
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.session.has_loaded, timeout=5000)
-    yield w
-    w.close()
-
-
-def select_key(page, key):
-    for i, r in enumerate(page.model.records()):
-        if r.key == key:
-            page.view.selectionModel().select(
-                page.proxy.mapFromSource(page.model.index(i, 0)),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-            return
-    raise AssertionError(f"{key} is not listed")
+from tests.support.qt import select_rows
 
 
 def test_logs_stats_and_inspect_from_the_pages(window, qtbot, make_container, busybox_image):
@@ -36,7 +14,7 @@ def test_logs_stats_and_inspect_from_the_pages(window, qtbot, make_container, bu
                                 "sleep 3600 & wait"))
     qtbot.waitUntil(lambda: w.containers_model.record(c["Id"]) is not None, timeout=2000)
     page = w.containers_page
-    select_key(page, c["Id"])
+    select_rows(page, c["Id"])
     qtbot.waitUntil(lambda: page.stats_panel.isVisible() and len(page.stats_panel.view.samples) >= 1,
                     timeout=10000)
     assert page.actions_by_name["tool:logs"].isEnabled()
@@ -51,7 +29,7 @@ def test_logs_stats_and_inspect_from_the_pages(window, qtbot, make_container, bu
 
     images = w.images_page
     img = next(i for i in images.model.records() if i.reference == busybox_image)
-    select_key(images, img.key)
+    select_rows(images, img.key)
     images.actions_by_name["inspect"].trigger()
     view = images.tool_windows.open[("inspect", img.key)]
     qtbot.waitUntil(lambda: view.findChild(QTreeWidget, "inspectTree") is not None
