@@ -129,10 +129,12 @@ class KerasModel:
         self.path = path
         if Path(path).is_dir():
             self.model = tf.keras.layers.TFSMLayer(path, call_endpoint="serving_default")
-            self.input_shape = None
+            self.input_shape = _signature_input_shape(tf, path)
+            self.call_kwargs: dict = {}
         else:
             self.model = tf.keras.models.load_model(path, compile=False)
             self.input_shape = tuple(self.model.input_shape[1:])
+            self.call_kwargs = {"training": False}
         self.lock = threading.Lock()
         probe = self._call(np.zeros((1, *(self.input_shape or (8, 8, 1))), dtype=np.float32))
         self.labels = labels or [str(i) for i in range(probe.shape[-1])]
@@ -142,7 +144,7 @@ class KerasModel:
 
     def _call(self, x: np.ndarray) -> np.ndarray:
         with self.lock:
-            out = self.model(x, training=False) if self.input_shape else self.model(x)
+            out = self.model(x, **self.call_kwargs)
         if isinstance(out, dict):
             out = next(iter(out.values()))
         return np.asarray(out, dtype=np.float64)
@@ -156,11 +158,26 @@ class KerasModel:
         return out
 
 
+def _signature_input_shape(tf, path: str) -> tuple | None:
+    """[H, W, C] of a SavedModel's serving_default input (None when it is not fully known)."""
+    signature = tf.saved_model.load(path).signatures["serving_default"]
+    specs = list(signature.structured_input_signature[1].values())
+    dims = specs[0].shape.as_list()[1:] if len(specs) == 1 else []
+    return tuple(dims) if dims and all(d is not None for d in dims) else None
+
+
 def load_model(config: dict):
-    """The runtime for `config["model"]`, chosen by `config["runtime"]` or the file's extension."""
+    """The runtime for `config["model"]`, chosen by `config["runtime"]` or the file's extension.
+
+    What the build prepared (dockerfiles/tensorflow-image/prepare_model.py) is read instead of the file
+    the user gave: for LiteRT the .tflite converted beside it, for a zipped SavedModel its folder."""
     path = config["model"]
     labels = read_lines(config.get("labels"))
     runtime = config.get("runtime") or ""
+    if runtime == "litert" and not path.endswith(".tflite"):
+        path = str(Path(path).with_suffix(".tflite"))
+    elif path.endswith(".zip") and Path(path).with_suffix("").is_dir():
+        path = str(Path(path).with_suffix(""))
     if runtime == "litert" or path.endswith(".tflite"):
         return LiteRTModel(path, labels)
     if runtime == "tensorflow" or path.endswith((".keras", ".h5")) or Path(path).is_dir():
