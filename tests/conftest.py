@@ -42,6 +42,25 @@ def pytest_report_header(config):
     return f"!!!!! NO DOCKER ENGINE: engine and ui tests will {verdict}: {problem} !!!!!"
 
 
+_exit_status: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status["code"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Leave without interpreter teardown: once every report is written, PySide6 can crash while
+    Python finalizes Qt objects that daemon threads still reference, and turn a green run red."""
+    if "code" in _exit_status:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status["code"])
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = set(item.path.parts)

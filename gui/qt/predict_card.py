@@ -1,0 +1,181 @@
+"""PredictionCard: one picture's thumbnail, its top labels as score bars, the round trip, or what failed."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gui.predict import Prediction
+
+CARD_WIDTH = 212
+THUMB_HEIGHT = 132
+BARS_SHOWN = 3
+
+# Set once on the panel that holds the cards (a style sheet per card would cost 200 parses per batch).
+CARD_STYLE = """
+QFrame#predictionCard { background: palette(base); border: 1px solid #d0d4da; border-radius: 8px; }
+QFrame#predictionCard[state="failed"] { border-color: #e3a29c; background: #fff8f7; }
+QLabel#cardThumb { background: #eef0f3; border-radius: 5px; color: #8a9099; }
+QLabel#cardName { color: #4a4f57; }
+QLabel#cardTopLabel { font-size: 15pt; font-weight: 600; }
+QLabel#cardStatus { color: #6b7178; }
+QLabel#cardStatus[state="failed"] { color: #a3261e; }
+"""
+
+BAR_COLORS = (QColor("#2f7de1"), QColor("#8fb6ea"), QColor("#c3d6ef"))
+
+
+class ScoreBars(QWidget):
+    """The best labels, each as a name, a bar as long as its score and the score in percent."""
+
+    painted = Signal(float)  # perf_counter() of the first paint that showed labels
+
+    ROW = 19
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("cardScores")
+        self.rows: list[tuple[str, float | None]] = []
+        self.painted_at: float | None = None
+        self.setFixedHeight(self.ROW * BARS_SHOWN)
+
+    def set_rows(self, rows: list[tuple[str, float | None]]) -> None:
+        self.rows = rows[:BARS_SHOWN]
+        self.painted_at = None
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        if not self.rows:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = p.fontMetrics()
+        w = self.width()
+        name_w, pct_w = 62, 44
+        for i, (label, score) in enumerate(self.rows):
+            y = i * self.ROW
+            p.setPen(self.palette().windowText().color())
+            p.drawText(QRectF(0, y, name_w - 4, self.ROW), Qt.AlignmentFlag.AlignVCenter,
+                       fm.elidedText(label, Qt.TextElideMode.ElideRight, name_w - 6))
+            track = QRectF(name_w, y + 5, w - name_w - pct_w, self.ROW - 10)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#e8ebef"))
+            p.drawRoundedRect(track, 3, 3)
+            if score is not None:
+                fill = QRectF(track.x(), track.y(), track.width() * max(0.0, min(1.0, score)), track.height())
+                p.setBrush(BAR_COLORS[min(i, len(BAR_COLORS) - 1)])
+                p.drawRoundedRect(fill, 3, 3)
+            p.setPen(QColor("#4a4f57"))
+            text = "" if score is None else f"{score * 100:.1f}%" if score <= 1.0 else f"{score:.3g}"
+            p.drawText(QRectF(w - pct_w, y, pct_w, self.ROW),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+        p.end()
+        if self.painted_at is None:
+            self.painted_at = time.perf_counter()
+            self.painted.emit(self.painted_at)
+
+
+class PredictionCard(QFrame):
+    """A card for one picture. States: ``waiting``, ``done``, ``failed`` (property ``state``).
+
+    Children: ``cardThumb``, ``cardName``, ``cardTopLabel`` (the best label; also property ``topLabel``),
+    ``cardScores`` (bars) and ``cardStatus`` (round trip, or what went wrong).
+    """
+
+    def __init__(self, name: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName("predictionCard")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.name = name
+        self.prediction: Prediction | None = None
+        self.error = ""
+        self.error_kind = ""
+        self.setProperty("state", "waiting")
+        self.setProperty("topLabel", "")
+
+        self.thumb = QLabel("…", self)
+        self.thumb.setObjectName("cardThumb")
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setFixedSize(CARD_WIDTH - 20, THUMB_HEIGHT)
+        self.name_label = QLabel(self)
+        self.name_label.setObjectName("cardName")
+        self.name_label.setToolTip(name)
+        self.name_label.setText(self.name_label.fontMetrics().elidedText(
+            name, Qt.TextElideMode.ElideMiddle, CARD_WIDTH - 24))
+        self.top_label = QLabel(self)
+        self.top_label.setObjectName("cardTopLabel")
+        self.bars = ScoreBars(self)
+        self.status = QLabel("Waiting…", self)
+        self.status.setObjectName("cardStatus")
+        self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QFont(self.status.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        self.status.setFont(font)
+
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.top_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 8)
+        layout.setSpacing(4)
+        layout.addWidget(self.thumb)
+        layout.addWidget(self.name_label)
+        layout.addLayout(head)
+        layout.addWidget(self.bars)
+        layout.addWidget(self.status, 1)
+        self.setFixedSize(self.sizeHint())
+
+    def sizeHint(self) -> QSize:
+        return QSize(CARD_WIDTH, THUMB_HEIGHT + 170)
+
+    @property
+    def state(self) -> str:
+        return self.property("state")
+
+    @property
+    def top(self) -> str:
+        return self.property("topLabel")
+
+    def set_thumbnail(self, image: QImage | None, note: str = "") -> None:
+        if image is None or image.isNull():
+            self.thumb.setText(note or "no preview")
+            return
+        pix = QPixmap.fromImage(image)
+        if pix.width() > self.thumb.width() or pix.height() > self.thumb.height():
+            pix = pix.scaled(self.thumb.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        self.thumb.setPixmap(pix)
+
+    def set_prediction(self, prediction: Prediction) -> None:
+        self.prediction = prediction
+        top = prediction.top_label or "(no label)"
+        self.setProperty("topLabel", top)
+        self.top_label.setText(top)
+        self.bars.set_rows(list(zip(prediction.labels, prediction.scores, strict=True)))
+        text = f"{prediction.round_trip_ms:.0f} ms round trip"
+        if prediction.server_ms is not None:
+            text += f" · model {prediction.server_ms:.1f} ms"
+        self.status.setText(text)
+        self.status.setToolTip("\n".join(filter(None, [text, prediction.note])))
+        self._set_state("done")
+
+    def set_failed(self, message: str, kind: str = "") -> None:
+        self.error, self.error_kind = message, kind
+        self.top_label.setText("Not a picture" if kind == "picture" else "Failed" if kind else "Cancelled")
+        self.status.setText(message)
+        self.status.setToolTip(message)
+        self._set_state("failed" if kind else "cancelled")
+
+    def _set_state(self, state: str) -> None:
+        self.setProperty("state", state)
+        self.status.setProperty("state", state)
+        if state != "failed":
+            return  # only failed cards look different: skip the costly re-polish of 200 answered cards
+        for w in (self, self.status):
+            w.style().unpolish(w)
+            w.style().polish(w)

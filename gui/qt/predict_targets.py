@@ -1,0 +1,274 @@
+"""TargetPicker: which model the panel talks to — a running container found for you, or any URL.
+
+Container targets come from ``gui.predict.find_targets`` over the window's live container list, so they
+follow containers as they start and stop. "Custom URL…" takes a URL, a protocol and, for v2 and TF Serving,
+the model name and the input fields the server's metadata may not give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.predict import PROTOCOLS, Overrides, Target, find_targets
+from gui.predict.pictures import SCALINGS
+
+CUSTOM = "custom"
+NONE = ""
+PROTOCOL_TITLES = {"studio-v1": "studio-v1 (our images)", "v2": "Open Inference v2 (MLServer, KServe, Triton)",
+                   "tf-serving": "TensorFlow Serving REST"}
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """Everything needed to make a client: where, which protocol and model, and the user's input fields."""
+
+    name: str
+    protocol: str
+    url: str
+    model: str = ""
+    overrides: Overrides = field(default_factory=Overrides)
+    task: str = ""
+    container_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"container:{self.container_id}" if self.container_id else CUSTOM
+
+
+def parse_labels(text: str) -> tuple[str, ...] | None:
+    """Labels typed as ``a, b, c`` or one a line; None when empty (the server's labels are used)."""
+    sep = "\n" if "\n" in text else ","
+    labels = tuple(x.strip() for x in text.split(sep) if x.strip())
+    return labels or None
+
+
+class InputFields(QFrame):
+    """Input size, channels, scaling and labels for servers whose metadata does not say them."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("inputFields")
+        self.width_box = self._size_box("inputWidth")
+        self.height_box = self._size_box("inputHeight")
+        self.channels = QComboBox(self)
+        self.channels.setObjectName("inputChannels")
+        for text, value in (("from metadata", None), ("1 (grey)", 1), ("3 (RGB)", 3), ("4 (RGBA)", 4)):
+            self.channels.addItem(text, value)
+        self.scaling = QComboBox(self)
+        self.scaling.setObjectName("inputScaling")
+        self.scaling.addItem("from metadata", None)
+        for s in SCALINGS:
+            self.scaling.addItem(s, s)
+        self.labels = QLineEdit(self)
+        self.labels.setObjectName("inputLabels")
+        self.labels.setPlaceholderText("labels in class order, e.g. cat, dog (empty: from the server)")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for text, w in (("Width", self.width_box), ("Height", self.height_box), ("Channels", self.channels),
+                        ("Scaling", self.scaling)):
+            row.addWidget(QLabel(text, self))
+            row.addWidget(w)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.labels)
+
+    def _size_box(self, name: str) -> QSpinBox:
+        box = QSpinBox(self)
+        box.setObjectName(name)
+        box.setRange(0, 8192)
+        box.setSpecialValueText("auto")
+        return box
+
+    def overrides(self) -> Overrides:
+        return Overrides(
+            width=self.width_box.value() or None,
+            height=self.height_box.value() or None,
+            channels=self.channels.currentData(),
+            scaling=self.scaling.currentData(),
+            labels=parse_labels(self.labels.text()),
+        )
+
+
+class TargetPicker(QWidget):
+    """The model chooser (combo ``targetPicker``) with the custom-URL and input-field panels below it."""
+
+    targetChanged = Signal(object)  # TargetSpec, or None when nothing usable is chosen
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.targets: list[Target] = []
+        self.combo = QComboBox(self)
+        self.combo.setObjectName("targetPicker")
+        self.combo.setMinimumWidth(360)
+        self.combo.setModel(QStandardItemModel(self.combo))
+        self.combo.setToolTip("Running containers that serve a model (their image carries the "
+                              "ai-container-studio.protocol label), or any server by URL")
+        self.status = QLabel(self)
+        self.status.setObjectName("targetStatus")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.custom = QFrame(self)
+        self.custom.setObjectName("customTarget")
+        self.url = QLineEdit(self.custom)
+        self.url.setObjectName("customUrl")
+        self.url.setPlaceholderText("http://127.0.0.1:8080")
+        self.protocol = QComboBox(self.custom)
+        self.protocol.setObjectName("customProtocol")
+        for key in PROTOCOLS:
+            self.protocol.addItem(PROTOCOL_TITLES.get(key, key), key)
+        self.model_name = QLineEdit(self.custom)
+        self.model_name.setObjectName("customModel")
+        self.model_name.setPlaceholderText("model name (v2 and TF Serving)")
+        form = QFormLayout(self.custom)
+        form.setContentsMargins(0, 4, 0, 0)
+        form.addRow("URL", self.url)
+        form.addRow("Protocol", self.protocol)
+        form.addRow("Model", self.model_name)
+
+        self.inputs = InputFields(self)
+        self.apply = QPushButton("Connect", self)
+        self.apply.setObjectName("targetApply")
+        self.apply.setDefault(True)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(QLabel("Model:", self))
+        top.addWidget(self.combo)
+        top.addWidget(self.status, 1)
+        details = QHBoxLayout()
+        details.setContentsMargins(0, 0, 0, 0)
+        col = QVBoxLayout()
+        col.addWidget(self.custom)
+        col.addWidget(self.inputs)
+        details.addLayout(col, 1)
+        details.addWidget(self.apply, 0, Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(details)
+
+        self.combo.currentIndexChanged.connect(self._on_index)
+        self.protocol.currentIndexChanged.connect(self._show_details)
+        self.apply.clicked.connect(self._emit_current)
+        self.url.returnPressed.connect(self._emit_current)
+        self._fill([])
+
+    # -- container list -------------------------------------------------------------------------------
+    def set_containers(self, containers) -> None:
+        """Offer the running containers that serve a model; keeps the choice while its container runs."""
+        targets = find_targets(containers)
+        if targets == self.targets and self.combo.count():
+            return
+        self.targets = targets
+        self._fill(targets)
+
+    def _fill(self, targets: list[Target]) -> None:
+        before = self.combo.currentData()
+        model: QStandardItemModel = self.combo.model()
+        self.combo.blockSignals(True)
+        model.clear()
+        if not any(t.usable for t in targets):
+            item = QStandardItem("No running model found — start a serving container, or use a URL")
+            item.setData(NONE, Qt.ItemDataRole.UserRole)
+            model.appendRow(item)
+        for t in targets:
+            text = f"{t.name}  ·  {t.protocol}  ·  {t.url.split('://', 1)[-1] if t.usable else 'no host port'}"
+            item = QStandardItem(text)
+            item.setData(f"container:{t.container_id}", Qt.ItemDataRole.UserRole)
+            item.setToolTip(t.problem or f"{t.task or 'model'} served at {t.url}")
+            if not t.usable:
+                item.setEnabled(False)
+            model.appendRow(item)
+        custom = QStandardItem("Custom URL…")
+        custom.setData(CUSTOM, Qt.ItemDataRole.UserRole)
+        model.appendRow(custom)
+        index = self.combo.findData(before) if before else -1
+        if index < 0 or not model.item(index).isEnabled():
+            index = next((i for i in range(model.rowCount()) if model.item(i).isEnabled()
+                          and str(model.item(i).data(Qt.ItemDataRole.UserRole)).startswith("container:")), 0)
+        self.combo.setCurrentIndex(index)
+        self.combo.blockSignals(False)
+        if self.combo.currentData() != before or before is None:
+            self._on_index()
+
+    # -- choosing -------------------------------------------------------------------------------------
+    def select(self, key: str) -> bool:
+        """Choose ``container:<id>`` or ``custom``; False when no such entry."""
+        index = self.combo.findData(key)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        return index >= 0
+
+    def use_url(self, url: str, protocol: str = "studio-v1", model: str = "") -> None:
+        """Choose "Custom URL…" with these fields and connect (what a user does by typing them)."""
+        self.url.setText(url)
+        self.protocol.setCurrentIndex(max(0, self.protocol.findData(protocol)))
+        self.model_name.setText(model)
+        self.select(CUSTOM)
+        self._emit_current()
+
+    def current_spec(self) -> TargetSpec | None:
+        key = self.combo.currentData()
+        if key == CUSTOM:
+            url = self.url.text().strip()
+            if not url:
+                return None
+            return TargetSpec(name=url, protocol=self.protocol.currentData(), url=url,
+                              model=self.model_name.text().strip(), overrides=self.inputs.overrides())
+        if not key:
+            return None
+        cid = key.split(":", 1)[1]
+        t = next((t for t in self.targets if t.container_id == cid), None)
+        if t is None or not t.usable:
+            return None
+        overrides = self.inputs.overrides() if t.protocol != "studio-v1" else Overrides()
+        return TargetSpec(name=t.name, protocol=t.protocol, url=t.url, task=t.task, container_id=cid,
+                          overrides=overrides)
+
+    def _on_index(self, *_args) -> None:
+        self._show_details()
+        if self.combo.currentData() == CUSTOM and not self.url.text().strip():
+            self.targetChanged.emit(None)
+            self.url.setFocus()
+            return
+        self._emit_current()
+
+    def _show_details(self, *_args) -> None:
+        key = self.combo.currentData()
+        custom = key == CUSTOM
+        if custom:
+            protocol = self.protocol.currentData()
+        else:
+            t = next((t for t in self.targets if key and t.container_id == key.split(":", 1)[-1]), None)
+            protocol = t.protocol if t else "studio-v1"
+        self.custom.setVisible(custom)
+        self.model_name.setEnabled(protocol != "studio-v1")
+        self.inputs.setVisible(protocol in ("v2", "tf-serving"))
+        self.apply.setVisible(custom or protocol in ("v2", "tf-serving"))
+        self.apply.setText("Connect" if custom else "Apply")
+
+    def _emit_current(self) -> None:
+        self.targetChanged.emit(self.current_spec())
+
+    def set_status(self, text: str, ok: bool | None = None) -> None:
+        color = {True: "#1e7b34", False: "#b3261e"}.get(ok, "#6b7178")
+        self.status.setStyleSheet(f"color: {color};")
+        self.status.setText(text)
+        self.status.setToolTip(text)

@@ -1,0 +1,257 @@
+"""The Predict page under load, on the real engine. Prints one JSON object.
+
+- drop_to_painted: one ~1-megapixel JPEG of a digit dropped on a running LiteRT digits container
+  (tensorflow-image template; the sklearn-image one when that template is missing): from the drop event to
+  the card's score bars painted, median and p90 of --drops drops (target < 50 ms).
+- batch: --batch pictures dropped at once: all answered, right labels, throughput, and the longest UI stall
+  (a 5 ms QTimer records its largest gap from the drop to the last answer; target < 50 ms).
+- servers: requests/s and p99 latency of POST /predict under 8 concurrent clients (threads, one HTTP session
+  each) for every serving image available: LiteRT, full TensorFlow, sklearn-image, sklearn-regression.
+- docker_run: `docker run --rm <full-TensorFlow image> predict picture.jpg` once per picture (the way the
+  article this project started from does it), median of --runs, and its ratio to drop_to_painted.
+Everything carries the label ai-container-studio.bench and is removed at the end (cache images stay).
+
+    .venv/bin/python tests/perf/bench_predict.py [--drops 50] [--batch 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+import docker  # noqa: E402
+import requests  # noqa: E402
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from gui.builder import get_template  # noqa: E402
+from gui.engine import resolve_engine  # noqa: E402
+from tests.engine.test_predict_servers import digit_picture  # noqa: E402
+from tests.ui.test_predict_support import build_image, drop_files, holdout_digits, start_server  # noqa: E402
+
+LABEL = "ai-container-studio.bench"
+LABELS = {LABEL: "predict", "ai-container-studio.test": "bench-predict"}
+
+
+def pump(app, until, timeout: float) -> bool:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        if until():
+            return True
+        time.sleep(0.0005)
+    return False
+
+
+def megapixel_jpeg(pixels, path: Path) -> Path:
+    img = Image.open(io.BytesIO(digit_picture(pixels, 8, "PNG"))).convert("RGB")
+    img.resize((1000, 1000), Image.Resampling.BILINEAR).save(path, quality=90)
+    return path
+
+
+def percentile(values, q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def build_servers(tmp: Path) -> dict[str, str]:
+    """Serving images to measure: name -> tag (only templates that exist here)."""
+    tags: dict[str, str] = {}
+    try:
+        get_template("tensorflow-image")
+        from tests.engine.test_templates_tensorflow import build_variant
+
+        for runtime in ("litert", "tensorflow"):
+            tag = f"aicsbench-predict-{runtime}:latest"
+            build_variant({"runtime": runtime}, tmp / runtime, tag, LABELS)
+            tags[runtime] = tag
+    except (KeyError, LookupError, ImportError) as exc:
+        tags["_tensorflow_problem"] = f"tensorflow-image template not available: {exc}"
+    for template in ("sklearn-image", "sklearn-regression"):
+        tags[template] = build_image(template, tmp / template, LABELS)
+    return tags
+
+
+def server_load(url: str, body: bytes, content_type: str, clients: int = 8, seconds: float = 5.0) -> dict:
+    """Requests/s and latency percentiles of POST /predict with ``clients`` threads for ``seconds``."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client() -> None:
+        s = requests.Session()
+        s.trust_env = False
+        mine = []
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            r = s.post(url + "/predict", data=body, headers={"Content-Type": content_type}, timeout=30)
+            mine.append((time.perf_counter() - t0) * 1000)
+            if r.status_code != 200:
+                errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return {"clients": clients, "requests": len(latencies), "errors": errors[0],
+            "requests_per_s": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(percentile(latencies, 0.5), 2), "p99_ms": round(percentile(latencies, 0.99), 2)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--drops", type=int, default=50)
+    ap.add_argument("--batch", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    api = docker.APIClient(base_url=resolve_engine().url, version="auto", timeout=300)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-predict-"))
+    out: dict = {"machine": {"cpus": os.cpu_count()}}
+    containers: list[str] = []
+    try:
+        t0 = time.perf_counter()
+        tags = build_servers(tmp)
+        out["build_seconds"] = round(time.perf_counter() - t0, 1)
+        servers = {}
+        for name, tag in tags.items():
+            if name.startswith("_"):
+                continue
+            cid, url = start_server(api, tag, LABELS, f"aicsbench-predict-{name}-{os.getpid()}")
+            containers.append(cid)
+            servers[name] = (cid, url)
+        ui_model = "litert" if "litert" in servers else "sklearn-image"
+        out["ui_model"] = ui_model
+
+        digits = holdout_digits()
+        one = megapixel_jpeg(digits[0][0], tmp / "digit-1mp.jpg")
+        batch = [megapixel_jpeg(digits[i % len(digits)][0], tmp / f"batch-{i:03d}.jpg") for i in range(args.batch)]
+
+        app = QApplication.instance() or QApplication([])
+        from gui.app import create_window
+
+        w = create_window(None)
+        w.resize(1200, 800)
+        w.show()
+        w.pages.setCurrentWidget(w.predict_page)
+        page = w.predict_page
+        cid = servers[ui_model][0]
+        key = f"container:{cid}"
+        assert pump(app, lambda: page.picker.combo.findData(key) >= 0, 20), "the picker never found the container"
+        page.picker.select(key)
+        assert pump(app, lambda: page.meta is not None and page.spec.container_id == cid, 30), \
+            page.picker.status.text()
+
+        # 1. one 1-megapixel JPEG, dropped --drops times
+        latencies, wrong = [], 0
+        for _ in range(args.drops + 2):
+            page.clear()
+            pump(app, lambda: False, 0.02)
+            assert drop_files(page.panel, [one])
+            card = list(page.cards.values())[-1]
+            assert pump(app, lambda c=card: c.bars.painted_at is not None or c.state == "failed", 20), "no answer"
+            assert card.state == "done", card.error
+            latencies.append((card.bars.painted_at - page.panel.drop_times[-1]) * 1000)
+            wrong += card.top != str(digits[0][1])
+        latencies = latencies[2:]  # the first drops warm up connections and threads
+        med = statistics.median(latencies)
+        out["drop_to_painted_ms"] = {"median": round(med, 2), "p90": round(percentile(latencies, 0.9), 2),
+                                     "min": round(min(latencies), 2), "max": round(max(latencies), 2),
+                                     "drops": len(latencies), "wrong_labels": wrong, "target_ms": 50}
+
+        # 2. --batch pictures at once, with a 5 ms timer measuring the UI's longest stall
+        page.clear()
+        pump(app, lambda: False, 0.1)
+        gaps = {"max": 0.0, "last": None}
+        clock = QElapsedTimer()
+        clock.start()
+
+        def tick() -> None:
+            now = clock.nsecsElapsed() / 1e6
+            if gaps["last"] is not None:
+                gaps["max"] = max(gaps["max"], now - gaps["last"])
+            gaps["last"] = now
+
+        timer = QTimer()
+        timer.setInterval(5)
+        timer.timeout.connect(tick)
+        timer.start()
+        pump(app, lambda: False, 0.1)
+        gaps["max"] = 0.0
+        start = time.perf_counter()
+        assert drop_files(page.panel, batch)
+        done = pump(app, lambda: len(page.cards) == len(batch) and page.counts()["waiting"] == 0, 120)
+        elapsed = time.perf_counter() - start
+        timer.stop()
+        counts = page.counts()
+        right = sum(c.top == str(digits[i % len(digits)][1]) for i, c in enumerate(page.cards.values()))
+        out["batch"] = {"pictures": len(batch), "all_answered": done and counts["done"] == len(batch),
+                        "answered": counts["done"], "failed": counts["failed"], "right_labels": right,
+                        "seconds": round(elapsed, 2), "pictures_per_s": round(len(batch) / elapsed, 1),
+                        "longest_ui_stall_ms": round(gaps["max"], 1), "stall_target_ms": 50}
+        w.close()
+        app.processEvents()
+
+        # 3. the servers under 8 concurrent clients
+        picture = digit_picture(digits[0][0], 8, "PNG")
+        row = json.dumps({"instances": [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0.0, 0.02, -0.02]]}).encode()
+        out["servers"] = {}
+        for name, (_cid, url) in servers.items():
+            body, ctype = (row, "application/json") if name == "sklearn-regression" else (picture, "image/png")
+            server_load(url, body, ctype, seconds=1.0)  # warm up
+            out["servers"][name] = server_load(url, body, ctype)
+
+        # 4. docker run --rm <full TensorFlow image> predict picture.jpg, once per picture
+        if "tensorflow" in tags:
+            runs = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                proc = subprocess.run(["docker", "run", "--rm", "--label", f"{LABEL}=predict",
+                                       "-v", f"{one}:/data/picture.jpg:ro", tags["tensorflow"],
+                                       "predict", "/data/picture.jpg"], capture_output=True, text=True, timeout=300)
+                runs.append(time.perf_counter() - t0)
+                if proc.returncode != 0:
+                    out["docker_run_error"] = proc.stderr[-500:]
+                    break
+            out["docker_run_per_picture"] = {"image": tags["tensorflow"], "runs": len(runs),
+                                             "median_s": round(statistics.median(runs), 2),
+                                             "output": proc.stdout.strip()[:200],
+                                             "ratio_to_drop": round(statistics.median(runs) * 1000 / med)}
+        else:
+            out["docker_run_per_picture"] = {"measured": False, "why": tags.get("_tensorflow_problem")}
+    finally:
+        for cid in containers:
+            with contextlib.suppress(Exception):
+                api.remove_container(cid, force=True, v=True)
+        for tag in ("aicsbench-predict-litert:latest", "aicsbench-predict-tensorflow:latest",
+                    f"aicstest-predict-sklearn-image:{LABELS['ai-container-studio.test']}",
+                    f"aicstest-predict-sklearn-regression:{LABELS['ai-container-studio.test']}"):
+            with contextlib.suppress(Exception):
+                api.remove_image(tag, force=True)
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
