@@ -6,24 +6,7 @@ import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from gui.engine.reference import ReferenceError, parse_reference
-
-
-def reference_error(ref: str, allow_digest: bool = True) -> str | None:
-    """Why `ref` is not a valid image reference, or None. A tag (what we build) takes no digest."""
-    if not ref:
-        return "give an image name, for example myname/model:1.0"
-    try:
-        parsed = parse_reference(ref)
-    except ReferenceError as exc:
-        return str(exc)
-    first = ref.split("/", 1)[0]
-    if "/" in ref and first != first.lower() and not any(c in first for c in ".:"):
-        # Docker reads "Foo/bar" as registry "Foo"; what the user meant is a repository name.
-        return f"the repository name must be lowercase (try {ref.lower()!r})"
-    if parsed.digest and not allow_digest:
-        return "a tag for a new image cannot have an @digest"
-    return None
+from gui.engine.reference import reference_error  # noqa: F401  (the form checks tags with it)
 
 
 def split_reference(ref: str) -> tuple[str, str]:

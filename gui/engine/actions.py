@@ -82,7 +82,8 @@ def anonymous_volumes(engine: Engine, container_id: str) -> list[str]:
 
 # -- images -----------------------------------------------------------------------------
 def tag_image(engine: Engine, image: str, reference: str) -> None:
-    from gui.builder.references import reference_error, split_reference
+    from gui.builder.references import split_reference
+    from gui.engine.reference import reference_error
 
     problem = reference_error(reference, allow_digest=False)
     if problem:

@@ -197,6 +197,9 @@ class BuildPage(QWidget):
 
     def _attach_session(self, session) -> None:
         session.imagesLoaded.connect(self._on_images)
+        images_model = getattr(self.window, "images_model", None)
+        if images_model is not None:  # the page may be made after the lists loaded
+            self._on_images(images_model.records())
         session.stateChanged.connect(lambda *_: self._update_build_button())
         self._update_build_button()
 

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from gui.builder.references import reference_error
 from gui.engine import EngineError, ImageInfo
 from gui.engine.actions import image_history, prune_dangling_images, remove_image, tag_image
+from gui.engine.reference import reference_error
 from gui.qt.feedback import confirm, show_error
 from gui.qt.list_page import ListPage
 from gui.qt.table_models import ImageTableModel, exact_time, human_size

@@ -16,12 +16,10 @@ from PySide6.QtWidgets import (
 
 from gui import APP_NAME
 from gui.engine import EngineInfo
-from gui.qt.build_page import BuildPage
 from gui.qt.container_tools import install_container_tools, install_image_tools
 from gui.qt.containers_page import ContainersPage
 from gui.qt.engine_switcher import EngineSwitcher
 from gui.qt.images_page import ImagesPage
-from gui.qt.predict_page import PredictPage
 from gui.qt.session import EngineSession
 
 BANNER_STYLE = """
@@ -81,10 +79,13 @@ class MainWindow(QMainWindow):
         self.pages.setDocumentMode(True)
         self.pages.addTab(self.containers_page, "Containers")
         self.pages.addTab(self.images_page, "Images")
-        self.build_page = BuildPage(self, self)
-        self.pages.addTab(self.build_page, "Build")
-        self.predict_page = PredictPage(self, self)
-        self.pages.addTab(self.predict_page, "Predict")
+        # Build and Predict are made when first opened: the window shows (and lists the engine)
+        # without importing the builder, Jinja and Pillow first.
+        self._lazy: dict[int, tuple[str, object]] = {}
+        self._made: dict[str, QWidget] = {}
+        self._add_lazy_page("Build", "build", self._make_build_page)
+        self._add_lazy_page("Predict", "predict", self._make_predict_page)
+        self.pages.currentChanged.connect(self._materialize)
 
         corner = QWidget(self)
         corner_layout = QHBoxLayout(corner)
@@ -110,6 +111,54 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.engine_status, 1)
 
         self._attach(session)
+
+    # -- pages made on first use ---------------------------------------------------------
+    def _add_lazy_page(self, title: str, key: str, make) -> None:
+        holder = QWidget(self)
+        holder.setObjectName(f"{key}PageHolder")
+        index = self.pages.addTab(holder, title)
+        self._lazy[index] = (key, make)
+
+    def _materialize(self, index: int) -> None:
+        entry = self._lazy.pop(index, None)
+        if entry is None:
+            return
+        key, make = entry
+        title = self.pages.tabText(index)
+        holder = self.pages.widget(index)
+        page = make()
+        self._made[key] = page
+        self.pages.blockSignals(True)
+        current = self.pages.currentIndex()
+        self.pages.removeTab(index)
+        self.pages.insertTab(index, page, title)
+        self.pages.setCurrentIndex(current)
+        self.pages.blockSignals(False)
+        holder.deleteLater()
+
+    def _page(self, key: str) -> QWidget:
+        if key not in self._made:
+            index = next(i for i, (k, _m) in self._lazy.items() if k == key)
+            self._materialize(index)
+        return self._made[key]
+
+    def _make_build_page(self) -> QWidget:
+        from gui.qt.build_page import BuildPage
+
+        return BuildPage(self, self)
+
+    def _make_predict_page(self) -> QWidget:
+        from gui.qt.predict_page import PredictPage
+
+        return PredictPage(self, self)
+
+    @property
+    def build_page(self):
+        return self._page("build")
+
+    @property
+    def predict_page(self):
+        return self._page("predict")
 
     def _attach(self, session: EngineSession) -> None:
         self.session = session

