@@ -1,5 +1,5 @@
 """`python -m gui` starts the app."""
 
-from gui.app import main
+from gui.app import run
 
-raise SystemExit(main())
+run()

@@ -242,8 +242,21 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     code = app.exec()
     window.session.close()
+    settings.sync()
     return code
 
 
+def run() -> None:
+    """The console/GUI entry point: main(), then leave at once.
+
+    Python's teardown of Qt objects that daemon stream threads still touch can hang or crash
+    PySide6 (qasync #115 is one such hang); everything worth keeping is written by now.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

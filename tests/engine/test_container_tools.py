@@ -35,11 +35,11 @@ def wait_exit(docker_api, cid, timeout=20):
 
 # -- logs ----------------------------------------------------------------------------------
 def test_reader_tail_and_stderr(engine, make_container, docker_api):
-    c = make_container(command=("sh", "-c", "seq 1 50; echo oops >&2"))
+    # stdout and stderr are copied by separate pipes: let stdout land before "oops" is written
+    c = make_container(command=("sh", "-c", "seq 1 50; sleep 0.5; echo oops >&2"))
     wait_exit(docker_api, c["Id"])
     batches = list(LogReader(engine, c["Id"], follow=False, tail=5))
     texts = lines_of(batches)
-    # stdout and stderr are copied separately, so "oops" need not come last
     assert "oops" in texts and len(texts) == 5
     assert set(texts) - {"oops"} <= {str(i) for i in range(46, 51)}
     merged_err = [b.texts[i] for b in batches for i in b.stderr]
