@@ -245,6 +245,10 @@ class PredictPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
 
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(50)
+        self._summary_timer.timeout.connect(self._write_summary)
         self._pump_timer = QTimer(self)
         self._pump_timer.setSingleShot(True)
         self._pump_timer.setInterval(0)
@@ -263,7 +267,7 @@ class PredictPage(QWidget):
         window.engineChanged.connect(lambda _session: self._targets_timer.start())
         window.installEventFilter(self)
         self._refresh_targets()
-        self._update_summary()
+        self._write_summary()
 
     def _button(self, text: str, name: str, slot) -> QPushButton:
         b = QPushButton(text, self)
@@ -432,7 +436,7 @@ class PredictPage(QWidget):
         for card in self.cards.values():
             if card.state == "waiting":
                 card.set_failed("cancelled before the answer came")
-        self._update_summary()
+        self._write_summary()
 
     def clear(self) -> None:
         self.cancel()
@@ -448,6 +452,15 @@ class PredictPage(QWidget):
         return out
 
     def _update_summary(self) -> None:
+        """Buttons at once; the summary line at most once per 50 ms while a burst of answers lands."""
+        c = self.counts()
+        self.cancel_button.setEnabled(bool(c["waiting"]))
+        self.export_button.setEnabled(bool(c["done"] or c["failed"]))
+        self.clear_button.setEnabled(bool(self.cards))
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
+    def _write_summary(self) -> None:
         c = self.counts()
         total = sum(c.values())
         busy = bool(c["waiting"])

@@ -67,7 +67,7 @@ def test_dropped_digit_files_show_their_labels(predict_window, qtbot, digits_ser
         assert not card.findChild(QLabel, "cardThumb").pixmap().isNull()
     assert right >= 27, card_texts(page)  # the demo model gets ~96 % of held-out rows right
     assert not panel.findChild(QLabel, "dropTitle").isVisible()
-    assert "30 answered" in page.summary.text()
+    qtbot.waitUntil(lambda: "30 answered" in page.summary.text(), timeout=1000)
     assert not w.findChild(QPushButton, "predictCancel").isEnabled()
 
 
