@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import os
+
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from gui.engine import ContainerInfo, ImageInfo
-from gui.qt.copy_files import CopyFilesPanel
+from gui.engine import ContainerInfo, EngineError, ImageInfo
+from gui.engine.files import copy_to_container, working_dir
+from gui.qt.copy_files import CopyFilesPanel, local_paths
 from gui.qt.exec_dialog import ExecDialog
+from gui.qt.feedback import confirm, show_error
 from gui.qt.inspect_view import InspectView
 from gui.qt.logs_view import LogsView
 from gui.qt.stats_view import StatsView
+from gui.qt.table_models import RecordRole
 
 STATS_STATES = ("running", "paused", "restarting")
 
@@ -74,6 +79,60 @@ class StatsPanel(QWidget):
         self.show()
 
 
+class RowDropTarget(QObject):
+    """Files dropped from the file manager on a container's row are copied into its working folder."""
+
+    def __init__(self, page):
+        super().__init__(page)
+        self.page = page
+        page.view.setAcceptDrops(True)
+        page.view.viewport().setAcceptDrops(True)
+        page.view.viewport().installEventFilter(self)
+
+    def _container_at(self, event) -> ContainerInfo | None:
+        index = self.page.view.indexAt(event.position().toPoint())
+        return self.page.proxy.data(index, RecordRole) if index.isValid() else None
+
+    def eventFilter(self, obj, event) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            if local_paths(event.mimeData()) and (kind == QEvent.Type.DragEnter or self._container_at(event)):
+                event.acceptProposedAction()
+            else:
+                event.ignore()
+            return True
+        if kind == QEvent.Type.Drop:
+            paths = local_paths(event.mimeData())
+            container = self._container_at(event)
+            if not paths or container is None:
+                event.ignore()
+                return True
+            event.acceptProposedAction()
+            self.ask(container, paths)
+            return True
+        return False
+
+    def ask(self, container: ContainerInfo, paths: list[str]) -> None:
+        names = ", ".join(os.path.basename(p.rstrip("/")) for p in paths[:5]) + (" …" if len(paths) > 5 else "")
+        confirm(self.page, "Copy into the container?", f"Copy {names} into container {container.name}?",
+                "Copy", lambda _c: self.copy(container, paths),
+                "They go to the container's working folder; files of the same name there are replaced.")
+
+    def copy(self, container: ContainerInfo, paths: list[str]) -> None:
+        session = self.page.window.session
+
+        async def go():
+            try:
+                target = await session.submit(working_dir, session.engine, container.id)
+                result = await session.change(copy_to_container, session.engine, container.id, paths, target)
+            except EngineError as exc:
+                show_error(self.page, "Copy failed", str(exc))
+                return
+            self.page.statusMessage.emit(f"Copied {result.files} file(s) into {container.name}:{target}")
+
+        session.spawn(go())
+
+
 def install_container_tools(page) -> None:
     """Add Logs, Stats, Inspect, Exec and Copy files to the Containers page."""
     windows = ToolWindows(page.window)
@@ -120,6 +179,7 @@ def install_container_tools(page) -> None:
         sel = page.selected_records()
         page.stats_panel.follow(sel[0] if len(sel) == 1 else None)
 
+    page.row_drop = RowDropTarget(page)
     page.view.selectionModel().selectionChanged.connect(on_selection)
     page.model.dataChanged.connect(on_selection)
     page.model.rowsRemoved.connect(on_selection)

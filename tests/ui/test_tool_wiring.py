@@ -39,3 +39,47 @@ def test_logs_stats_and_inspect_from_the_pages(window, qtbot, make_container, bu
     qtbot.waitUntil(lambda: not page.stats_panel.isVisible(), timeout=2000)
     stats = page.stats_panel.view
     qtbot.waitUntil(lambda: stats.worker is None or not stats.worker.is_alive(), timeout=3000)
+
+
+def test_files_dropped_on_a_container_row_are_copied_in(window, qtbot, make_container, docker_api, tmp_path):
+    import io
+    import tarfile
+    import warnings
+
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    w = window
+    c = make_container(working_dir="/tmp")
+    qtbot.waitUntil(lambda: w.containers_model.record(c["Id"]) is not None, timeout=2000)
+    page = w.containers_page
+    page.filter.setText(c["name"])  # the row is the only one: easy to aim at
+    src = tmp_path / "weights.bin"
+    src.write_bytes(b"\x00\x01model")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(src))])
+    pos = QPointF(page.view.visualRect(page.proxy.index(0, 0)).center())
+    viewport = page.view.viewport()
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, buttons, mods)
+    assert page.row_drop.eventFilter(viewport, enter) and enter.isAccepted()
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, buttons, mods)
+    assert page.row_drop.eventFilter(viewport, drop) and drop.isAccepted()
+    qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=2000)
+    box = page.findChild(QMessageBox, "confirmDialog")
+    assert c["name"] in box.text() and "replaced" in box.informativeText()
+    box.findChild(QPushButton, "confirmYes").click()
+
+    def copied() -> bool:
+        try:
+            stream, _ = docker_api.get_archive(c["Id"], "/tmp/weights.bin")
+        except Exception:
+            return False
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            return tar.extractfile("weights.bin").read() == b"\x00\x01model"
+
+    qtbot.waitUntil(copied, timeout=5000)
+    page.filter.clear()
