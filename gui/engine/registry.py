@@ -246,10 +246,12 @@ def push(engine: Engine, reference: str, login: credentials.Credentials | None =
     return Transfer(engine, "push", reference, login)
 
 
-def login(engine: Engine, registry: str, username: str, password: str) -> tuple[credentials.Credentials, str]:
+def login(engine: Engine, registry: str, username: str, password: str,
+          still_wanted=lambda: True) -> tuple[credentials.Credentials, str]:
     """Check a login with the registry through the engine, then store it as the Docker CLI does.
 
-    Returns the credentials and where they were saved. Nothing is saved when the registry refuses.
+    Returns the credentials and where they were saved. Nothing is saved when the registry refuses,
+    or when ``still_wanted()`` says the user cancelled while the registry was asked.
     """
     key = credentials.registry_key(registry)
     if not username or not password:
@@ -264,5 +266,7 @@ def login(engine: Engine, registry: str, username: str, password: str) -> tuple[
         raise EngineError(readable_error(exc.message, host or "Docker Hub"), exc.kind, exc.status) from None
     token = (answer or {}).get("IdentityToken") or ""
     creds = credentials.Credentials(key, username, "" if token else password, token)
+    if not still_wanted():
+        raise EngineError("The log-in was cancelled; nothing was saved.", "cancelled")
     where = credentials.store(creds)
     return creds, where

@@ -116,8 +116,11 @@ class RunSpec:
         if self.auto_remove:
             args += ["--rm"]
         args.append(self.image)
-        args += shlex.split(self.command) if self.command else []
-        return shlex.join(args)
+        try:
+            words = shlex.split(self.command) if self.command else []
+        except ValueError:  # an unclosed quote while the user types: show the command as typed
+            return shlex.join(args) + " " + self.command
+        return shlex.join(args + words)
 
 
 def run_container(engine: Engine, spec: RunSpec) -> str:

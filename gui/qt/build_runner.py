@@ -6,6 +6,7 @@ in batches, so a build printing 100,000 lines never floods the UI thread with on
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from gui.builder import Template, ValidationError, assemble_context
 from gui.engine import EngineError
 from gui.engine.build import BuildError, ImageBuild
+from gui.qt.workers import DaemonExecutor, run_in
 
 FLUSH_MS = 15
 MAX_LINES_PER_FLUSH = 2_000
@@ -68,19 +70,23 @@ class BuildRunner(QObject):
         self._queue: collections.deque = collections.deque()
         self._ended = threading.Event()
         self._thread: threading.Thread | None = None
+        self._executor = DaemonExecutor(max_workers=1, name="build-control")
+        self._tasks: list[asyncio.Future] = []
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self._on_tick)
 
     # -- control ------------------------------------------------------------------------
     def start(self) -> None:
-        self.session.spawn(self._prepare())
+        # The runner's own worker and tasks, not the session's: switching engines closes the
+        # session, and a build already started on the old engine must still be seen through.
+        self._tasks.append(asyncio.ensure_future(self._prepare()))
 
     async def _prepare(self) -> None:
         self.stage.emit("Preparing the build context…")
         try:
-            await self.session.submit(assemble_context, self.template, self.values, self.folder,
-                                      self.dockerfile)
+            await run_in(self._executor, assemble_context, self.template, self.values, self.folder,
+                         self.dockerfile)
         except (ValidationError, OSError) as exc:
             self._failure = exc
             self._stream_done = True
@@ -116,11 +122,11 @@ class BuildRunner(QObject):
             return
         self.cancel_requested = True
         self.stage.emit("Cancelling: stopping the build on the engine…")
-        self.session.spawn(self._cancel())
+        self._tasks.append(asyncio.ensure_future(self._cancel()))
 
     async def _cancel(self) -> None:
         try:
-            await self.session.submit(self.build.cancel)
+            await run_in(self._executor, self.build.cancel)
         except EngineError as exc:  # the engine went away: nothing of the build runs any more there
             self._failure = self._failure or exc
         finally:

@@ -110,7 +110,7 @@ class AddEngineDialog(QDialog):
         self.connect_button.setObjectName("engineConnect")
         self.connect_button.setDefault(True)
         self.buttons.accepted.connect(self._on_connect)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self._on_cancel)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -140,7 +140,16 @@ class AddEngineDialog(QDialog):
         self._worker.failed.connect(lambda exc: self._show_error(str(exc)))
         self._worker.start()
 
+    def _on_cancel(self) -> None:
+        """Cancel means no switch, even when a probe still in flight answers later."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+        self.reject()
+
     def _on_answered(self, target: EngineTarget, info) -> None:
+        if self._worker is None or not self.isVisible():
+            return  # cancelled while connecting
         self.target = target
         self.message.setText(f"Docker Engine {info.version} answers at {target.url}.")
         self.accept()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
@@ -12,12 +14,13 @@ from gui.qt.workers import StreamWorker
 ERROR_STYLE = "color: #b3261e;"
 
 
-def _login_once(engine: Engine, registry: str, username: str, password: str):
+def _login_once(engine: Engine, registry: str, username: str, password: str, cancelled: threading.Event):
     """A one-item stream, so StreamWorker runs the login off the UI thread."""
-    yield login(engine, registry, username, password)
+    yield login(engine, registry, username, password, still_wanted=lambda: not cancelled.is_set())
 
 
 class LoginDialog(QDialog):
+
     """Registry, user name and password; ``loggedIn(registry_key, where_saved)`` on success."""
 
     loggedIn = Signal(str, str)
@@ -55,6 +58,7 @@ class LoginDialog(QDialog):
         self.login_button.setObjectName("loginButton")
         self.login_button.setDefault(True)
         self.buttons.accepted.connect(self._on_login)
+        self._cancelled = threading.Event()
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
@@ -80,12 +84,18 @@ class LoginDialog(QDialog):
         self.message.setStyleSheet("")
         self.message.setText(f"Checking with {self.registry.text().strip() or 'Docker Hub'}…")
         self._set_busy(True)
+        self._cancelled.clear()
         stream = _login_once(self.engine, self.registry.text().strip(), self.username.text().strip(),
-                             self.password.text())
+                             self.password.text(), self._cancelled)
         self._worker = StreamWorker(stream, name="registry-login", parent=self)
         self._worker.item.connect(self._on_done)
         self._worker.failed.connect(self._on_failed)
         self._worker.start()
+
+    def reject(self) -> None:
+        """Cancel (or Esc) while the registry is asked: nothing gets saved."""
+        self._cancelled.set()
+        super().reject()
 
     def _on_done(self, result) -> None:
         creds, where = result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -116,7 +117,16 @@ class EngineSession(QObject):
     def _spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task) -> None:
+        """A bug in a task reaches the crash reporter (message + log), not just asyncio's logger."""
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
 
     def _set_state(self, state: str, message: str = "") -> None:
         if (state, message) == (self.state, self.message):

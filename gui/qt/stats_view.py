@@ -30,6 +30,7 @@ class StatsView(QWidget):
         self.container = container
         self.samples: list[StatsSample] = []
         self._worker: StreamWorker | None = None
+        self._last_worker: StreamWorker | None = None
         self._follower: StatsFollower | None = None
         self.cpu = Sparkline("CPU", "#e53935")
         self.cpu.setObjectName("statsCpu")
@@ -48,7 +49,8 @@ class StatsView(QWidget):
 
     @property
     def worker(self) -> StreamWorker | None:
-        return self._worker
+        """The running stream's worker, else the one stopped last (its thread may still be ending)."""
+        return self._worker or self._last_worker
 
     def set_container(self, container: ContainerInfo) -> None:
         """Show another container: the old stream closes, a new one opens (when shown)."""
@@ -73,8 +75,10 @@ class StatsView(QWidget):
         self._worker.start()
 
     def stop(self) -> None:
+        """Close the stream; its thread ends on its own and emits nothing more."""
         if self._worker is not None:
             self._worker.stop()
+            self._last_worker, self._worker = self._worker, None
 
     def showEvent(self, event):
         super().showEvent(event)

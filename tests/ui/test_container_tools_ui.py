@@ -87,7 +87,7 @@ def test_logs_follow_live_search_and_save(qtbot, engine, make_container, info, t
     assert_closed(qtbot, view)
 
 
-def test_logs_cap_drops_and_says_so(qtbot, engine, make_container, info):
+def test_logs_cap_drops_and_says_so(qtbot, engine, make_container, info, tmp_path):
     c = make_container(command=("sh", "-c", "seq 1 5000; sleep 3600"))
     view = LogsView(engine, info(c), tail="all", max_lines=1000)
     qtbot.addWidget(view)
@@ -97,6 +97,11 @@ def test_logs_cap_drops_and_says_so(qtbot, engine, make_container, info):
     dropped = view.findChild(QLabel, "logDropped")
     assert dropped.isVisible() and dropped.text().startswith("4,000 older lines dropped")
     assert not view.load_more.isEnabled()
+    # Save reads the whole log from the engine again: all 5,000 lines, not the 1,000 the view holds.
+    out = tmp_path / "whole.log"
+    with qtbot.waitSignal(view.saved, timeout=15000):
+        view.save_to(str(out))
+    assert out.read_text().splitlines() == [str(i) for i in range(1, 5001)]
     view.close()
     assert_closed(qtbot, view)
 

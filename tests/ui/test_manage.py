@@ -279,3 +279,12 @@ def test_runspec_cli_and_problems():
                    auto_remove=True).problems() == [
         "port 70000 is out of range (1-65535)", "'1X' is not a valid environment variable name",
         "auto-remove cannot be combined with a restart policy"]
+
+
+def test_run_dialog_open_quote_is_a_problem_not_a_crash(window, qtbot, busybox_image):
+    dlg = open_run_dialog(window, qtbot, busybox_image)
+    dlg.command.setText('sh -c "echo unfinished')
+    assert not dlg.run_button.isEnabled()
+    assert "cannot be split into words" in dlg.problems.text()
+    assert dlg.preview.toPlainText().endswith('sh -c "echo unfinished')
+    dlg.close()

@@ -83,3 +83,19 @@ def test_files_dropped_on_a_container_row_are_copied_in(window, qtbot, make_cont
 
     qtbot.waitUntil(copied, timeout=5000)
     page.filter.clear()
+
+
+def test_stats_follow_the_newly_selected_container(window, qtbot, make_container):
+    w = window
+    a, b = make_container(), make_container()
+    qtbot.waitUntil(lambda: w.containers_model.record(a["Id"]) is not None
+                    and w.containers_model.record(b["Id"]) is not None, timeout=2000)
+    page = w.containers_page
+    select_rows(page, a["Id"])
+    qtbot.waitUntil(lambda: page.stats_panel.view is not None and len(page.stats_panel.view.samples) >= 1,
+                    timeout=10000)
+    select_rows(page, b["Id"])
+    view = page.stats_panel.view
+    assert view.container.id == b["Id"]
+    qtbot.waitUntil(lambda: len(view.samples) >= 1, timeout=10000)
+    assert view.worker is not None and view.worker.is_alive()
