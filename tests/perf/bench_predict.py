@@ -49,6 +49,9 @@ LABEL = "ai-container-studio.bench"
 LABELS = {LABEL: "predict", "ai-container-studio.test": "bench-predict"}
 
 
+LEFTOVER_BUILDS: list = []
+
+
 def pump(app, until, timeout: float) -> bool:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
@@ -79,7 +82,8 @@ def build_servers(tmp: Path) -> dict[str, str]:
 
         for runtime in ("litert", "tensorflow"):
             tag = f"aicsbench-predict-{runtime}:latest"
-            build_variant({"runtime": runtime}, tmp / runtime, tag, LABELS)
+            build, _lines, _s = build_variant({"runtime": runtime}, tmp / runtime, tag, LABELS)
+            LEFTOVER_BUILDS.append(build)
             tags[runtime] = tag
     except (KeyError, LookupError, ImportError) as exc:
         tags["_tensorflow_problem"] = f"tensorflow-image template not available: {exc}"
@@ -249,6 +253,11 @@ def main() -> int:
                     f"aicstest-predict-sklearn-regression:{LABELS['ai-container-studio.test']}"):
             with contextlib.suppress(Exception):
                 api.remove_image(tag, force=True)
+        if LEFTOVER_BUILDS:
+            from tests.engine.test_templates_tensorflow import remove_leftovers
+
+            for build in LEFTOVER_BUILDS:
+                remove_leftovers(build)  # the converter stage's untagged image
     print(json.dumps(out, indent=1))
     return 0
 

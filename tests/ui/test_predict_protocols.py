@@ -46,15 +46,16 @@ def litert_image(docker_api, test_labels, tmp_path_factory):
         get_template("tensorflow-image")
     except Exception as exc:  # the template is another issue's work: say so loudly
         pytest.fail(f"tensorflow-image template missing: {exc}")
-    from tests.engine.test_templates_tensorflow import build_variant
+    from tests.engine.test_templates_tensorflow import build_variant, remove_leftovers
 
     tag = f"aicstest-predict-litert:{test_labels['ai-container-studio.test']}"
-    build_variant({"runtime": "litert"}, tmp_path_factory.mktemp("litert"), tag, test_labels)
+    build, _lines, _s = build_variant({"runtime": "litert"}, tmp_path_factory.mktemp("litert"), tag, test_labels)
     yield tag
     try:
         docker_api.remove_image(tag, force=True)
     except Exception:
         pass
+    remove_leftovers(build)  # the converter stage's untagged image
 
 
 def test_litert_digits_container_labels_dropped_pictures(predict_window, qtbot, docker_api, litert_image,
