@@ -103,6 +103,10 @@ class Transport:
             else:
                 msg = f"lost the connection to the server at {self.base_url}: {_short(exc)}"
             raise PredictError(msg, kind="connection") from None
+        except requests.exceptions.ChunkedEncodingError:  # the answer was cut off mid-body
+            raise PredictError(
+                f"lost the connection to the server at {self.base_url} in the middle of its answer: "
+                "did the container stop?", kind="connection") from None
         except requests.RequestException as exc:
             raise PredictError(f"request to {url} failed: {_short(exc)}", kind="connection") from None
         ms = (time.perf_counter() - start) * 1000.0

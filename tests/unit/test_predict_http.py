@@ -317,3 +317,34 @@ def test_tfserving_uint8_and_b64_instances(serve):
     assert b64.predict_image(png(size=(100, 100))).labels == ("yes", "no")
     sent = json.loads(server.requests[-1]["body"])["instances"][0]
     assert Image.open(io.BytesIO(base64.b64decode(sent["b64"]))).size == (28, 28)
+
+
+def test_answer_cut_off_mid_body_says_the_connection_was_lost():
+    import socket
+    import threading
+
+    from gui.predict.errors import PredictError
+    from gui.predict.transport import Transport
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def answer_half():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"predi")
+        conn.close()
+
+    threading.Thread(target=answer_half, daemon=True).start()
+    try:
+        Transport(f"http://127.0.0.1:{port}", timeout=5).request("POST", "/predict", data=b"x")
+    except PredictError as exc:
+        assert exc.kind == "connection"
+        assert str(exc) == (f"lost the connection to the server at http://127.0.0.1:{port} in the middle "
+                            "of its answer: did the container stop?")
+    else:
+        raise AssertionError("a cut-off answer must fail")
+    finally:
+        server.close()
