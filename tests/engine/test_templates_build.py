@@ -45,6 +45,10 @@ def test_cancel_stops_the_build_container_and_makes_no_tag(
     worker.start()
     assert running.wait(60), [line.text for line in lines]
     container = next(line.container_id for line in lines if line.container_id)
+    # "Running in <id>" comes as the engine creates the step's container; it starts a moment later.
+    deadline = time.monotonic() + 10
+    while not docker_api.inspect_container(container)["State"]["Running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert docker_api.inspect_container(container)["State"]["Running"]
     t0 = time.monotonic()
     build.cancel()
