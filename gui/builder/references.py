@@ -6,16 +6,9 @@ import re
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from gui.engine.reference import reference_error  # noqa: F401  (the form checks tags with it)
-
-
-def split_reference(ref: str) -> tuple[str, str]:
-    """ "repo/name:tag" -> ("repo/name", "tag"); the tag defaults to "latest"."""
-    ref = ref.split("@", 1)[0]
-    name, sep, tag = ref.rpartition(":")
-    if sep and "/" not in tag:
-        return name, tag
-    return ref, "latest"
+# The form checks tags with the engine's reference grammar; split_reference lives there too (the
+# engine tags with it, and the engine layer imports nothing from gui.builder).
+from gui.engine.reference import reference_error, split_reference  # noqa: F401
 
 
 def requirement_error(text: str) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError
+from gui.engine.reference import reference_error, split_reference
 
 CONTAINER_ACTIONS = ("start", "stop", "restart", "pause", "unpause", "kill", "remove")
 
@@ -82,9 +83,6 @@ def anonymous_volumes(engine: Engine, container_id: str) -> list[str]:
 
 # -- images -----------------------------------------------------------------------------
 def tag_image(engine: Engine, image: str, reference: str) -> None:
-    from gui.builder.references import split_reference
-    from gui.engine.reference import reference_error
-
     problem = reference_error(reference, allow_digest=False)
     if problem:
         raise EngineError(f"Cannot tag as {reference!r}: {problem}.", "bad_request")

@@ -173,3 +173,13 @@ def reference_error(ref: str, allow_digest: bool = True) -> str | None:
     if parsed.digest and not allow_digest:
         return "a tag for a new image cannot have an @digest"
     return None
+
+
+def split_reference(ref: str) -> tuple[str, str]:
+    """ "repo/name:tag" -> ("repo/name", "tag"), the two arguments `docker tag` takes; the tag defaults
+    to "latest" and a digest is dropped."""
+    ref = ref.split("@", 1)[0]
+    name, sep, tag = ref.rpartition(":")
+    if sep and "/" not in tag:
+        return name, tag
+    return ref, "latest"
