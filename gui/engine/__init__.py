@@ -2,7 +2,7 @@
 
 from gui.engine.client import Engine, container_info, image_rows
 from gui.engine.endpoint import EngineTarget, resolve_engine
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, ErrorKind, translate
 from gui.engine.events import EventFollower
 from gui.engine.models import ContainerInfo, EngineEvent, EngineInfo, ImageInfo, PortBinding
 
@@ -10,6 +10,7 @@ __all__ = [
     "ContainerInfo",
     "Engine",
     "EngineError",
+    "ErrorKind",
     "EngineEvent",
     "EngineInfo",
     "EngineTarget",

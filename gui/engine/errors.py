@@ -5,27 +5,45 @@ from __future__ import annotations
 import errno
 import re
 import ssl
+from enum import Enum
 
 import docker.errors
 import requests.exceptions
 
 
+class ErrorKind(str, Enum):
+    """What went wrong, for code that reacts to it. A str, so ``err.kind == "not_found"`` works too."""
+
+    UNREACHABLE = "unreachable"  # no engine answers at the address (or it went away)
+    PERMISSION = "permission"  # the engine's socket refuses this user
+    TIMEOUT = "timeout"  # the engine did not answer in time
+    NOT_FOUND = "not_found"  # 404: no such container or image (or a missing local file)
+    CONFLICT = "conflict"  # 409: the name is taken, the port is used, the container is not running
+    BAD_REQUEST = "bad_request"  # 400, or a value checked before any call (a failed build too)
+    API = "api"  # any other engine answer or failure
+    REGISTRY = "registry"  # the registry failed a pull or push
+    CANCELLED = "cancelled"  # the user cancelled (a log-in)
+    PERMISSION_DENIED = "permission_denied"  # a local file or folder this user may not read or write
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 class EngineError(Exception):
-    """An engine call failed. ``str(err)`` is a message fit for the user.
+    """An engine call failed. ``str(err)`` is a message fit for the user; ``kind`` is an ErrorKind."""
 
-    ``kind`` is one of: ``unreachable``, ``permission``, ``timeout``, ``not_found``,
-    ``conflict``, ``bad_request``, ``api``.
-    """
-
-    def __init__(self, message: str, kind: str = "api", status: int | None = None):
+    def __init__(self, message: str, kind: ErrorKind | str = ErrorKind.API, status: int | None = None):
         super().__init__(message)
         self.message = message
-        self.kind = kind
+        self.kind = ErrorKind(kind)
         self.status = status
 
     @property
     def connection_lost(self) -> bool:
-        return self.kind in ("unreachable", "permission", "timeout")
+        return self.kind in (ErrorKind.UNREACHABLE, ErrorKind.PERMISSION, ErrorKind.TIMEOUT)
 
 
 def _socket_path(url: str) -> str:
@@ -88,7 +106,7 @@ def connection_reason(exc: BaseException, client_cert: bool = False) -> str:
 
 
 def unreachable(url: str) -> EngineError:
-    return EngineError(f"Docker Engine is not reachable at {url}: is it running?", "unreachable")
+    return EngineError(f"Docker Engine is not reachable at {url}: is it running?", ErrorKind.UNREACHABLE)
 
 
 def translate(exc: BaseException, url: str) -> EngineError:
@@ -101,23 +119,23 @@ def translate(exc: BaseException, url: str) -> EngineError:
         if isinstance(text, bytes):
             text = text.decode(errors="replace")
         text = text[:1].upper() + text[1:] if text else f"The engine answered {status}"
-        kind = {404: "not_found", 409: "conflict", 400: "bad_request"}.get(status or 0, "api")
+        kind = {404: ErrorKind.NOT_FOUND, 409: ErrorKind.CONFLICT, 400: ErrorKind.BAD_REQUEST}.get(status or 0, ErrorKind.API)
         return EngineError(text, kind, status)
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
-        return EngineError(f"Docker Engine at {url} did not answer in time.", "timeout")
+        return EngineError(f"Docker Engine at {url} did not answer in time.", ErrorKind.TIMEOUT)
     reason = "" if url.startswith(("unix://", "npipe://")) else connection_reason(exc)
     if reason:
-        return EngineError(f"Cannot connect to {url}: {reason}.", "unreachable")
+        return EngineError(f"Cannot connect to {url}: {reason}.", ErrorKind.UNREACHABLE)
     code = _errno_of(exc)
     if code in (errno.EACCES, errno.EPERM):
         path = _socket_path(url)
         return EngineError(
             f"permission denied on {path}: add your user to the docker group, "
             "or use rootless Docker or Podman",
-            "permission",
+            ErrorKind.PERMISSION,
         )
     if code is not None or isinstance(
         exc, requests.exceptions.ConnectionError | ConnectionError | docker.errors.DockerException
     ):
         return unreachable(url)
-    return EngineError(f"Docker Engine at {url} failed: {exc}", "api")
+    return EngineError(f"Docker Engine at {url} failed: {exc}", ErrorKind.API)
