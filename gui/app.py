@@ -85,8 +85,8 @@ def app_icon():
 
 
 def _build_window(target):
-    from gui.qt.main_window import MainWindow
-    from gui.qt.session import EngineSession
+    from gui.qt.shell.main_window import MainWindow
+    from gui.qt.shell.session import EngineSession
 
     app = ensure_app()
     ensure_loop(app)
@@ -112,7 +112,7 @@ def add_help_menu(window) -> None:
     """Help > About in the window's menu bar."""
     from PySide6.QtGui import QAction
 
-    from gui.qt.about import AboutDialog
+    from gui.qt.shell.about import AboutDialog
 
     menu = window.menuBar().addMenu("&Help")
     menu.setObjectName("helpMenu")
@@ -140,7 +140,7 @@ def add_help_menu(window) -> None:
 def choose_engine(explicit: str | None, settings):
     """--engine, else DOCKER_HOST, else the engine this user's app connected to last, else the defaults."""
     from gui.engine import EngineTarget, resolve_engine
-    from gui.qt.window_state import last_engine
+    from gui.qt.shell.window_state import last_engine
 
     if explicit or os.environ.get("DOCKER_HOST"):
         return resolve_engine(explicit)
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         return _desktop_entry(install=args.install_desktop_entry)
     app = ensure_app()
     app.setWindowIcon(app_icon())
-    from gui.qt.crash import CrashReporter
-    from gui.qt.window_state import app_settings, restore, save
+    from gui.qt.shell.crash import CrashReporter
+    from gui.qt.shell.window_state import app_settings, restore, save
 
     reporter = CrashReporter(app)
     reporter.install()
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     interactive = not (args.self_test or args.quit_when_loaded)
     instance = None
     if interactive:
-        from gui.qt.single_instance import SingleInstance
+        from gui.qt.shell.single_instance import SingleInstance
 
         instance = SingleInstance(parent=app)
         if not instance.claim():
@@ -218,13 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     add_help_menu(window)
     restore(window, settings)
     if instance is not None:
-        from gui.qt.single_instance import raise_window
+        from gui.qt.shell.single_instance import raise_window
 
         instance.activationRequested.connect(lambda: raise_window(window))
         app.aboutToQuit.connect(lambda: save(window, settings))
         app.aboutToQuit.connect(instance.close)
     if args.self_test:
-        from gui.qt.self_test import SelfTest
+        from gui.qt.shell.self_test import SelfTest
 
         SelfTest(window, args.self_test_timeout, args.require_engine, started=_START).start()
     if args.quit_when_loaded:

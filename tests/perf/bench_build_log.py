@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
 from gui.app import create_window, ensure_app  # noqa: E402
-from gui.qt.build_runner import BuildRunner  # noqa: E402
+from gui.qt.build.runner import BuildRunner  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 

@@ -28,7 +28,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.engine import Engine, container_info, resolve_engine  # noqa: E402
-from gui.qt.logs_view import LogsView  # noqa: E402
+from gui.qt.containers.logs import LogsView  # noqa: E402
 from tests.conftest import build_busybox  # noqa: E402
 
 LABEL = "ai-container-studio.bench"

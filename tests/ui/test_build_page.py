@@ -13,7 +13,7 @@ from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from gui.app import create_window
-from gui.qt.run_dialog import RunDialog
+from gui.qt.common.run_dialog import RunDialog
 from tests.conftest import RUN_ID, TEST_LABEL
 
 LEFT = Qt.MouseButton.LeftButton

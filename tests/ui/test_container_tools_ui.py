@@ -10,12 +10,12 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QTreeWidget
 
 from gui.engine import Engine, container_info, resolve_engine
-from gui.qt.copy_files import CopyFilesPanel
-from gui.qt.exec_dialog import ExecDialog
-from gui.qt.inspect_view import InspectView
-from gui.qt.log_lines import LogLines
-from gui.qt.logs_view import LogsView
-from gui.qt.stats_view import StatsView
+from gui.qt.common.log_lines import LogLines
+from gui.qt.containers.copy_files import CopyFilesPanel
+from gui.qt.containers.exec_dialog import ExecDialog
+from gui.qt.containers.inspect_view import InspectView
+from gui.qt.containers.logs import LogsView
+from gui.qt.containers.stats import StatsView
 
 TICKER = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.01; done"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from gui.app import add_help_menu, choose_engine, create_window
-from gui.qt import window_state
+from gui.qt.shell import window_state
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFrame, QLabel, QPushButton
 
-from gui.qt import predict_sources
+from gui.predict import sources as predict_sources
 from tests.engine.template_support import free_port, run_container, wait_for
 from tests.ui.test_predict_support import (  # noqa: F401  (the *_fixture names register fixtures)
     digits_image_fixture,

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QLabel, QProgressBar
 from gui.app import create_window
 from gui.engine import Engine, resolve_engine
 from gui.engine.registry import push
-from gui.qt.engine_switcher import EngineSwitcher
-from gui.qt.login_dialog import LoginDialog
-from gui.qt.transfer_dialog import TransferDialog
+from gui.qt.images.login_dialog import LoginDialog
+from gui.qt.images.transfer_dialog import TransferDialog
+from gui.qt.shell.engine_switcher import EngineSwitcher
 from tests.support.certs import make_ca, make_cert
 from tests.support.registry import RegistryServer
 from tests.support.servers import free_port, start, stop, wait_port

@@ -14,12 +14,12 @@ import pytest
 from PySide6.QtNetwork import QLocalServer
 from PySide6.QtWidgets import QMainWindow
 
-from gui.qt.single_instance import SingleInstance, raise_window, server_name
+from gui.qt.shell.single_instance import SingleInstance, raise_window, server_name
 from tests.ui.xvfb import Xvfb, find_windows, stacking_order
 
 ROOT = Path(__file__).resolve().parents[2]
 ASK = ("import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]); "
-       "from gui.qt.single_instance import ask_running_instance; "
+       "from gui.qt.shell.single_instance import ask_running_instance; "
        "print(ask_running_instance(sys.argv[1]))")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QTreeWidget
 
-from gui.qt.logs_view import LogsView
+from gui.qt.containers.logs import LogsView
 from tests.support.qt import select_rows
 
 

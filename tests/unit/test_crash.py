@@ -3,7 +3,7 @@
 import sys
 
 from gui.paths import crash_log_path
-from gui.qt.crash import CrashReporter
+from gui.qt.shell.crash import CrashReporter
 
 
 def test_crash_reporter_writes_log_and_shows_short_message(qtbot, tmp_path):

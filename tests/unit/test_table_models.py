@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel
 
 from gui.engine import ContainerInfo
-from gui.qt.table_models import ContainerTableModel, SortRole, human_age, human_size
+from gui.qt.common.table_models import ContainerTableModel, SortRole, human_age, human_size
 
 
 def c(i, state="running"):

@@ -1,0 +1,1 @@
+"""The Build page: template form, Dockerfile preview, build log, history."""

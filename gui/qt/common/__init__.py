@@ -1,0 +1,1 @@
+"""What several pages use: background tasks, feedback dialogs, table models, list page, log lines, style."""

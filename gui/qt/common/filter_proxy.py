@@ -1,0 +1,49 @@
+"""Sorting plus filtering by text and by state for the lists."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+
+from gui.qt.common.table_models import RecordRole, SortRole
+
+
+class RecordFilterProxy(QSortFilterProxyModel):
+    """Keeps rows whose text columns contain every word typed, and whose state is the chosen one."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._words: list[str] = []
+        self._state = ""
+
+    def _change_filter(self, apply) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+
+            self.beginFilterChange()
+            apply()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            apply()
+            self.invalidateRowsFilter()
+
+    def set_text(self, text: str) -> None:
+        self._change_filter(lambda: setattr(self, "_words", text.lower().split()))
+
+    def set_state(self, state: str) -> None:
+        self._change_filter(lambda: setattr(self, "_state", state))
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        model = self.sourceModel()
+        rec = model.data(model.index(row, 0, parent), RecordRole)
+        if rec is None:
+            return True
+        if self._state and getattr(rec, "state", self._state) != self._state:
+            return False
+        if not self._words:
+            return True
+        hay = " ".join(
+            [str(model.data(model.index(row, c, parent)) or "") for c in range(model.columnCount())]
+            + [rec.id]
+        ).lower()
+        return all(w in hay for w in self._words)

@@ -1,0 +1,91 @@
+"""A page holding one live, sortable list (images or containers)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.qt.common.filter_proxy import RecordFilterProxy
+from gui.qt.common.table_models import RecordRole, RecordTableModel
+
+
+class ListPage(QWidget):
+    def __init__(self, model: RecordTableModel, view_name: str, noun: str, sort_column: int, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.noun = noun
+        self.proxy = RecordFilterProxy(self)
+        self.proxy.setSourceModel(model)
+
+        self.view = QTableView(self)
+        self.view.setObjectName(view_name)
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setDefaultSectionSize(160)
+        header.resizeSection(0, 260)
+
+        self.count = QLabel(self)
+        self.count.setObjectName(f"{view_name}Count")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        self.top = QVBoxLayout()
+        layout.addLayout(self.top)
+        layout.addWidget(self.view)
+        layout.addWidget(self.count)
+        for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, self.proxy.rowsInserted,
+                    self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            sig.connect(self._update_count)
+        self._update_count()
+
+    def add_filter_row(self, toolbar, filter_edit, *extra) -> None:
+        """Toolbar, extra widgets and the filter box in one row; Ctrl+F filters, F5 re-reads the engine."""
+        filter_edit.setClearButtonEnabled(True)
+        filter_edit.textChanged.connect(self.proxy.set_text)
+        find = QAction("Filter", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: (filter_edit.setFocus(), filter_edit.selectAll()))
+        self.addAction(find)
+        refresh = QAction("Refresh", self)
+        refresh.setObjectName("actionRefresh")
+        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        refresh.triggered.connect(lambda: self.window.session.refresh())
+        self.addAction(refresh)
+        row = QHBoxLayout()
+        row.addWidget(toolbar, 1)
+        for widget in extra:
+            row.addWidget(widget)
+        row.addWidget(filter_edit, 1)
+        self.top.addLayout(row)
+
+    def _update_count(self, *args) -> None:
+        n = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        text = f"{n} {self.noun}{'' if n == 1 else 's'}"
+        self.count.setText(text if shown == n else f"{shown} of {text} shown")
+
+    def selected_records(self) -> list:
+        rows = self.view.selectionModel().selectedRows()
+        return [self.proxy.data(i, RecordRole) for i in sorted(rows, key=lambda i: i.row())]

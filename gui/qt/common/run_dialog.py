@@ -1,0 +1,246 @@
+"""Run dialog: name, ports, mounts, environment, command, restart policy, GPUs; shows `docker run`."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.engine.actions import inspect_image
+from gui.engine.runspec import (
+    RESTART_POLICIES,
+    MountSpec,
+    PortSpec,
+    RunSpec,
+    has_nvidia_runtime,
+    run_container,
+)
+from gui.qt.common.tasks import Op, message_of, run
+
+
+class EditableTable(QWidget):
+    """A small table of text rows with Add and Remove buttons."""
+
+    changed = Signal()
+
+    def __init__(self, name: str, headers: list[str], parent=None):
+        super().__init__(parent)
+        self.table = QTableWidget(0, len(headers), self)
+        self.table.setObjectName(name)
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setMaximumHeight(110)
+        self.table.itemChanged.connect(lambda _i: self.changed.emit())
+        add = QPushButton("Add", self)
+        add.setObjectName(f"{name}Add")
+        add.clicked.connect(lambda: self.add_row())
+        remove = QPushButton("Remove", self)
+        remove.setObjectName(f"{name}Remove")
+        remove.clicked.connect(self._remove_rows)
+        self.buttons = QVBoxLayout()
+        self.buttons.addWidget(add)
+        self.buttons.addWidget(remove)
+        self.buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(self.buttons)
+
+    def add_row(self, *values: str) -> None:
+        row = self.table.rowCount()
+        self.table.blockSignals(True)
+        self.table.insertRow(row)
+        for col in range(self.table.columnCount()):
+            self.table.setItem(row, col, QTableWidgetItem(values[col] if col < len(values) else ""))
+        self.table.blockSignals(False)
+        self.changed.emit()
+
+    def _remove_rows(self) -> None:
+        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
+            self.table.removeRow(row)
+        self.changed.emit()
+
+    def rows(self) -> list[list[str]]:
+        out = []
+        for r in range(self.table.rowCount()):
+            vals = [(self.table.item(r, c).text().strip() if self.table.item(r, c) else "")
+                    for c in range(self.table.columnCount())]
+            if any(vals):
+                out.append(vals)
+        return out
+
+
+def _port(text: str, what: str, problems: list[str]) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        problems.append(f"{what} {text!r} is not a number")
+        return None
+
+
+class RunDialog(QDialog):
+    started = Signal(str)  # the new container's name (or short id)
+
+    def __init__(self, session, image: str, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.image = image
+        self.setObjectName("runDialog")
+        self.setWindowTitle(f"Run {image}")
+        self.resize(720, 640)
+
+        self.name = QLineEdit(self)
+        self.name.setObjectName("runName")
+        self.name.setPlaceholderText("optional: the engine picks a name")
+        self.ports = EditableTable("runPorts", ["Host IP", "Host port (empty: any free)", "Container port", "Protocol"], self)
+        self.mounts = EditableTable("runMounts", ["Host folder or volume name", "Container path", "Read-only (yes/no)"], self)
+        browse = QPushButton("Folder…", self.mounts)
+        browse.setObjectName("runMountsBrowse")
+        browse.clicked.connect(self._browse)
+        self.mounts.buttons.insertWidget(2, browse)
+        self.env = EditableTable("runEnv", ["Variable", "Value"], self)
+        self.command = QLineEdit(self)
+        self.command.setObjectName("runCommand")
+        self.command.setPlaceholderText("optional: the image's default command")
+        self.restart = QComboBox(self)
+        self.restart.setObjectName("runRestart")
+        self.restart.addItems(list(RESTART_POLICIES))
+        self.gpus = QCheckBox("Request all GPUs (--gpus all)", self)
+        self.gpus.setObjectName("runGpus")
+        runtimes = getattr(session.info, "runtimes", ()) if session.info else ()
+        self.gpus.setVisible(has_nvidia_runtime(runtimes))
+        self.auto_remove = QCheckBox("Remove the container when it exits (--rm)", self)
+        self.auto_remove.setObjectName("runAutoRemove")
+
+        self.preview = QPlainTextEdit(self)
+        self.preview.setObjectName("runCommandPreview")
+        self.preview.setReadOnly(True)
+        self.preview.setMaximumHeight(70)
+        copy = QPushButton("Copy", self)
+        copy.setObjectName("runCopyCommand")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.preview.toPlainText()))
+        self.problems = QLabel(self)
+        self.problems.setObjectName("runProblems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #b3261e;")
+        self.run_button = QPushButton("Run", self)
+        self.run_button.setObjectName("runButton")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self._on_run)
+        cancel = QPushButton("Cancel", self)
+        cancel.clicked.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Image", QLabel(image, self))
+        form.addRow("Name", self.name)
+        form.addRow("Published ports", self.ports)
+        form.addRow("Volumes and folders", self.mounts)
+        form.addRow("Environment", self.env)
+        form.addRow("Command", self.command)
+        form.addRow("Restart policy", self.restart)
+        form.addRow("", self.gpus)
+        form.addRow("", self.auto_remove)
+        cmd_row = QHBoxLayout()
+        cmd_row.addWidget(self.preview, 1)
+        cmd_row.addWidget(copy)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.problems, 1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.run_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Equivalent command:", self))
+        layout.addLayout(cmd_row)
+        layout.addLayout(buttons)
+
+        for sig in (self.name.textChanged, self.command.textChanged, self.ports.changed, self.mounts.changed,
+                    self.env.changed, self.restart.currentIndexChanged, self.gpus.toggled,
+                    self.auto_remove.toggled):
+            sig.connect(self._update)
+        self._update()
+        engine, image = session.engine, self.image
+        run(self, lambda: inspect_image(engine, image), self._offer_ports, lambda _exc: None, session.reads)
+
+    def _offer_ports(self, data: dict) -> None:
+        """Offer the image's exposed ports, published on 127.0.0.1 on any free host port."""
+        exposed = sorted((data.get("Config") or {}).get("ExposedPorts") or {})
+        if self.ports.rows():
+            return
+        for key in exposed:
+            port, _, proto = key.partition("/")
+            self.ports.add_row("127.0.0.1", "", port, proto or "tcp")
+
+    def _browse(self) -> None:
+        dlg = QFileDialog(self, "Folder to mount")
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.fileSelected.connect(lambda path: self.mounts.add_row(path, "/data", "no"))
+        dlg.open()
+
+    def spec(self) -> tuple[RunSpec, list[str]]:
+        problems: list[str] = []
+        ports = []
+        for ip, host, cport, proto in self.ports.rows():
+            c = _port(cport, "container port", problems)
+            if c is None:
+                if not cport:
+                    problems.append("every published port needs a container port")
+                continue
+            ports.append(PortSpec(c, _port(host, "host port", problems), ip, proto or "tcp"))
+        mounts = []
+        for src, target, ro in self.mounts.rows():
+            if not src or not target:
+                problems.append("every volume needs a host folder (or volume name) and a container path")
+                continue
+            mounts.append(MountSpec(src, target, ro.lower() in ("yes", "y", "true", "ro", "1")))
+        env = tuple((k, v) for k, v in self.env.rows())
+        spec = RunSpec(
+            image=self.image, name=self.name.text().strip(), ports=tuple(ports), mounts=tuple(mounts), env=env,
+            command=self.command.text().strip(), restart=self.restart.currentText(),
+            gpus=self.gpus.isVisible() and self.gpus.isChecked(), auto_remove=self.auto_remove.isChecked(),
+        )
+        local = self.session.engine.url.startswith(("unix://", "npipe://"))
+        return spec, problems + spec.problems(local_engine=local)
+
+    def _update(self, *args) -> None:
+        spec, problems = self.spec()
+        self.preview.setPlainText(spec.cli())
+        self.problems.setText("\n".join(f"⚠ {p}" for p in problems))
+        self.run_button.setEnabled(not problems)
+        self.run_button.setToolTip("Cannot run: " + "; ".join(problems) if problems else "")
+
+    def _on_run(self) -> None:
+        spec, problems = self.spec()
+        if problems:
+            return
+        self.run_button.setEnabled(False)
+        self.problems.setText("Starting…")
+        engine = self.session.engine
+        Op(self, lambda: run_container(engine, spec)).success(
+            lambda cid: self._on_started(spec, cid)).failure(self._on_run_failed).run(self.session.changes)
+
+    def _on_started(self, spec: RunSpec, cid: str) -> None:
+        self.started.emit(spec.name or cid[:12])
+        self.accept()
+
+    def _on_run_failed(self, exc: BaseException) -> None:
+        self.problems.setText(f"⚠ {message_of(exc)}")  # the form stays as the user filled it
+        self.run_button.setEnabled(True)

@@ -1,0 +1,1 @@
+"""The Containers page and its tools (logs, stats, inspect, exec, copy files)."""

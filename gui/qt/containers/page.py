@@ -1,0 +1,220 @@
+"""The Containers page: the live list plus start/stop/.../remove, filters and the detail tools."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
+
+from gui.engine import ContainerInfo, EngineError
+from gui.engine.actions import anonymous_volumes, container_action
+from gui.qt.common.feedback import confirm, show_error
+from gui.qt.common.list_page import ListPage
+from gui.qt.common.table_models import ContainerTableModel, RecordRole
+from gui.qt.common.tasks import Op
+
+PORTS_COLUMN = 3
+STATES = ("", "running", "exited", "created", "paused", "restarting", "dead")
+
+# action -> (label, shortcut, states it applies to, past tense)
+ACTIONS = {
+    "start": ("Start", "Ctrl+Shift+S", ("created", "exited", "dead"), "started"),
+    "stop": ("Stop", "Ctrl+Shift+X", ("running", "restarting", "paused"), "stopped"),
+    "restart": ("Restart", "Ctrl+Shift+R", ("running", "exited", "created", "paused", "dead"), "restarted"),
+    "pause": ("Pause", "", ("running",), "paused"),
+    "unpause": ("Unpause", "", ("paused",), "unpaused"),
+    "kill": ("Kill", "Ctrl+Shift+K", ("running", "restarting", "paused"), "killed"),
+    "remove": ("Remove", "Delete", None, "removed"),
+}
+
+ASK = {
+    "stop": "The processes in {what} get SIGTERM and then SIGKILL after 10 s. Files in the "
+            "container are kept.",
+    "kill": "The processes in {what} are killed at once, without a chance to save their work.",
+    "restart": "The processes in {what} are stopped and started again; unsaved work in them is lost.",
+    "remove": "{what} and every change made inside (the writable layer) are deleted for good. "
+              "Named volumes and bind-mounted folders are kept.",
+}
+
+
+def published_urls(c: ContainerInfo) -> list[str]:
+    urls = []
+    for p in c.ports:
+        if p.host_port and p.protocol == "tcp":
+            host = p.host_ip if p.host_ip not in ("", "0.0.0.0", "::") else "127.0.0.1"
+            if ":" in host:
+                host = f"[{host}]"
+            url = f"http://{host}:{p.host_port}/"
+            if url not in urls:
+                urls.append(url)
+    return urls
+
+
+class ContainersPage(ListPage):
+    """`tools` maps a tool name (logs, stats, inspect, exec, copy) to ``fn(container)``."""
+
+    statusMessage = Signal(str)
+
+    def __init__(self, window, parent=None):
+        super().__init__(ContainerTableModel(window), "containersView", "container", 4, parent)
+        self.window = window
+        self.tools: dict[str, tuple[str, object]] = {}
+        self.actions_by_name: dict[str, QAction] = {}
+
+        header = self.view.horizontalHeader()
+        header.resizeSection(1, 230)
+        header.resizeSection(2, 90)
+        header.resizeSection(3, 250)
+        self.toolbar = QToolBar(self)
+        self.toolbar.setObjectName("containersToolbar")
+        for name, (label, shortcut, _states, _past) in ACTIONS.items():
+            act = QAction(label, self)
+            act.setObjectName(f"action{name.capitalize()}")
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(lambda _=False, n=name: self.request(n))
+            self.addAction(act)
+            self.toolbar.addAction(act)
+            self.actions_by_name[name] = act
+        self.toolbar.addSeparator()
+
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("containersFilter")
+        self.filter.setPlaceholderText("Filter by name, image, port or id (Ctrl+F)")
+        self.state_filter = QComboBox(self)
+        self.state_filter.setObjectName("containersStateFilter")
+        for s in STATES:
+            self.state_filter.addItem(s.capitalize() if s else "All states", s)
+        self.state_filter.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_state(self.state_filter.currentData()))
+        self.add_filter_row(self.toolbar, self.filter, self.state_filter)
+
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
+        self.view.clicked.connect(self._on_clicked)
+        self.view.doubleClicked.connect(self._on_double_clicked)
+        self.view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.dataChanged.connect(self._update_actions)
+        self.model.rowsRemoved.connect(self._update_actions)
+        self._update_actions()
+
+    # -- tools from other modules -------------------------------------------------------
+    def add_tool(self, name: str, label: str, open_fn, shortcut: str = "") -> QAction:
+        act = QAction(label, self)
+        act.setObjectName(f"tool{name.capitalize()}")
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        act.triggered.connect(lambda _=False: self._open_tool(name))
+        self.addAction(act)
+        self.toolbar.addAction(act)
+        self.tools[name] = (label, open_fn)
+        self.actions_by_name[f"tool:{name}"] = act
+        self._update_actions()
+        return act
+
+    def _open_tool(self, name: str) -> None:
+        sel = self.selected_records()
+        if sel:
+            self.tools[name][1](sel[0])
+
+    # -- actions ----------------------------------------------------------------------
+    def _update_actions(self, *args) -> None:
+        sel = self.selected_records()
+        for name, (_label, _s, states, _p) in ACTIONS.items():
+            ok = bool(sel) and (states is None or any(c.state in states for c in sel))
+            self.actions_by_name[name].setEnabled(ok)
+        for name in self.tools:
+            self.actions_by_name[f"tool:{name}"].setEnabled(len(sel) == 1)
+
+    def request(self, action: str, containers: list[ContainerInfo] | None = None) -> None:
+        """Ask when the action loses something, then run it on every applicable container."""
+        containers = containers if containers is not None else self.selected_records()
+        states = ACTIONS[action][2]
+        targets = [c for c in containers if states is None or c.state in states]
+        if not targets:
+            return
+        what = f"container {targets[0].name}" if len(targets) == 1 else f"these {len(targets)} containers"
+        if action not in ASK:
+            self._run(action, targets, False)
+            return
+        running = [c for c in targets if c.state in ("running", "paused", "restarting")]
+        info = ASK[action].format(what=what)
+        if action == "remove" and running:
+            info += f"\n\n{len(running)} of them {'is' if len(running) == 1 else 'are'} running and will be killed."
+        names = ", ".join(c.name for c in targets[:10]) + (" …" if len(targets) > 10 else "")
+        confirm(self, f"{ACTIONS[action][0]} {what}?", f"{ACTIONS[action][0]} {names}?",
+                ACTIONS[action][0], lambda checked: self._run(action, targets, checked), info,
+                "Also remove its anonymous volumes" if action == "remove" else None)
+
+    def _run(self, action: str, targets: list[ContainerInfo], remove_volumes: bool) -> None:
+        session = self.window.session
+        label, _s, _st, past = ACTIONS[action]
+
+        engine = session.engine
+
+        def work() -> tuple[list[str], list[str], bool]:
+            failures: list[str] = []
+            volumes: list[str] = []
+            gone = False
+            for c in targets:
+                try:
+                    if action == "remove" and remove_volumes:
+                        volumes += anonymous_volumes(engine, c.id)
+                    container_action(engine, action, c.id, remove_volumes=remove_volumes, force=True)
+                except EngineError as exc:
+                    if exc.kind == "not_found":
+                        exc = EngineError(f"container {c.name} no longer exists", "not_found")
+                        gone = True
+                    failures.append(f"{c.name}: {exc}")
+            return failures, volumes, gone
+
+        def finished(result) -> None:
+            failures, volumes, gone = result
+            if gone:
+                session.refresh()
+            done = len(targets) - len(failures)
+            if done:
+                extra = f" with {len(volumes)} anonymous volume(s)" if volumes else ""
+                self.statusMessage.emit(f"{done} container{'s' if done > 1 else ''} {past}{extra}")
+            if failures:
+                show_error(self, f"{label} failed", "\n".join(failures))
+
+        Op(self, work, f"{label} failed").success(finished).run(session.changes)
+
+    # -- view events ------------------------------------------------------------------
+    def _on_context_menu(self, pos) -> None:
+        if not self.view.indexAt(pos).isValid():
+            return
+        menu = QMenu(self)
+        menu.setObjectName("containersMenu")
+        for name in ACTIONS:
+            menu.addAction(self.actions_by_name[name])
+        if self.tools:
+            menu.addSeparator()
+            for name in self.tools:
+                menu.addAction(self.actions_by_name[f"tool:{name}"])
+        rec = self.proxy.data(self.view.indexAt(pos), RecordRole)
+        urls = published_urls(rec) if rec else []
+        if urls:
+            menu.addSeparator()
+            for url in urls:
+                menu.addAction(f"Open {url}", lambda u=url: QDesktopServices.openUrl(QUrl(u)))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.column() != PORTS_COLUMN:
+            return
+        urls = published_urls(self.proxy.data(index, RecordRole))
+        if len(urls) == 1:
+            QDesktopServices.openUrl(QUrl(urls[0]))
+        elif urls:
+            menu = QMenu(self)
+            for url in urls:
+                menu.addAction(url, lambda u=url: QDesktopServices.openUrl(QUrl(u)))
+            menu.popup(self.view.viewport().mapToGlobal(self.view.visualRect(index).bottomLeft()))
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if index.column() != PORTS_COLUMN and "logs" in self.tools:
+            self._open_tool("logs")

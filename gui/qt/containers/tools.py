@@ -1,0 +1,202 @@
+"""Wires the container detail tools (logs, stats, inspect, exec, copy files) into the pages."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from gui.engine import ContainerInfo, ImageInfo
+from gui.engine.files import copy_to_container, working_dir
+from gui.qt.common.feedback import confirm
+from gui.qt.common.table_models import RecordRole
+from gui.qt.common.tasks import Op
+from gui.qt.containers.copy_files import CopyFilesPanel, local_paths
+from gui.qt.containers.exec_dialog import ExecDialog
+from gui.qt.containers.inspect_view import InspectView
+from gui.qt.containers.logs import LogsView
+from gui.qt.containers.stats import StatsView
+
+STATS_STATES = ("running", "paused", "restarting")
+
+
+class ToolWindows:
+    """One window per (tool, object): opening it again brings the open one to the front."""
+
+    def __init__(self, parent: QWidget):
+        self.parent = parent
+        self.open: dict[tuple[str, str], QWidget] = {}
+
+    def show(self, tool: str, key: str, title: str, make) -> QWidget:
+        existing = self.open.get((tool, key))
+        if existing is not None:
+            existing.show()
+            existing.raise_()
+            existing.activateWindow()
+            return existing
+        widget = make()
+        widget.setParent(self.parent, Qt.WindowType.Window)
+        widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        widget.setWindowTitle(title)
+        widget.resize(900, 600)
+        widget.destroyed.connect(lambda _=None, k=(tool, key): self.open.pop(k, None))
+        self.open[(tool, key)] = widget
+        widget.show()
+        return widget
+
+    def close_all(self) -> None:
+        for widget in list(self.open.values()):
+            widget.close()
+
+
+class StatsPanel(QWidget):
+    """Live stats of the one selected running container, beside the list."""
+
+    def __init__(self, page, parent=None):
+        super().__init__(parent)
+        self.page = page
+        self.view: StatsView | None = None
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.setMinimumWidth(240)
+        self.hide()
+
+    def follow(self, container: ContainerInfo | None) -> None:
+        if container is None or container.state not in STATS_STATES:
+            if self.view is not None:
+                self.view.stop()
+            self.hide()
+            return
+        engine = self.page.window.session.engine
+        if self.view is None or self.view.engine is not engine:
+            if self.view is not None:
+                self.view.stop()
+                self.view.deleteLater()
+            self.view = StatsView(engine, container, self)
+            self.layout_.addWidget(self.view)
+        elif self.view.container.id != container.id:
+            self.view.set_container(container)
+        self.show()
+
+
+class RowDropTarget(QObject):
+    """Files dropped from the file manager on a container's row are copied into its working folder."""
+
+    def __init__(self, page):
+        super().__init__(page)
+        self.page = page
+        page.view.setAcceptDrops(True)
+        page.view.viewport().setAcceptDrops(True)
+        page.view.viewport().installEventFilter(self)
+
+    def _container_at(self, event) -> ContainerInfo | None:
+        index = self.page.view.indexAt(event.position().toPoint())
+        return self.page.proxy.data(index, RecordRole) if index.isValid() else None
+
+    def eventFilter(self, obj, event) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            if local_paths(event.mimeData()) and (kind == QEvent.Type.DragEnter or self._container_at(event)):
+                event.acceptProposedAction()
+            else:
+                event.ignore()
+            return True
+        if kind == QEvent.Type.Drop:
+            paths = local_paths(event.mimeData())
+            container = self._container_at(event)
+            if not paths or container is None:
+                event.ignore()
+                return True
+            event.acceptProposedAction()
+            self.ask(container, paths)
+            return True
+        return False
+
+    def ask(self, container: ContainerInfo, paths: list[str]) -> None:
+        names = ", ".join(os.path.basename(p.rstrip("/")) for p in paths[:5]) + (" …" if len(paths) > 5 else "")
+        confirm(self.page, "Copy into the container?", f"Copy {names} into container {container.name}?",
+                "Copy", lambda _c: self.copy(container, paths),
+                "They go to the container's working folder; files of the same name there are replaced.")
+
+    def copy(self, container: ContainerInfo, paths: list[str]) -> None:
+        session = self.page.window.session
+
+        engine = session.engine
+
+        def work():
+            target = working_dir(engine, container.id)
+            return target, copy_to_container(engine, container.id, paths, target)
+
+        def copied(answer) -> None:
+            target, result = answer
+            self.page.statusMessage.emit(f"Copied {result.files} file(s) into {container.name}:{target}")
+
+        Op(self.page, work, "Copy failed").success(copied).run(session.changes)
+
+
+def install_container_tools(page) -> None:
+    """Add Logs, Stats, Inspect, Exec and Copy files to the Containers page."""
+    windows = ToolWindows(page.window)
+    page.tool_windows = windows
+
+    def engine():
+        return page.window.session.engine
+
+    def logs(c: ContainerInfo):
+        return windows.show("logs", c.id, f"Logs: {c.name}", lambda: LogsView(engine(), c))
+
+    def inspect(c: ContainerInfo):
+        return windows.show("inspect", c.id, f"Inspect: {c.name}", lambda: InspectView(engine(), c))
+
+    def exec_(c: ContainerInfo):
+        dlg = ExecDialog(engine(), c, page)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        page.last_dialog = dlg
+        return dlg
+
+    def copy(c: ContainerInfo):
+        return windows.show("copy", c.id, f"Copy files: {c.name}", lambda: CopyFilesPanel(engine(), c))
+
+    page.add_tool("logs", "Logs", logs, "Ctrl+L")
+    page.add_tool("inspect", "Inspect", inspect, "Ctrl+I")
+    page.add_tool("exec", "Exec…", exec_, "Ctrl+E")
+    page.add_tool("copy", "Copy files…", copy, "")
+
+    # Stats beside the list for the selected container.
+    layout = page.layout()
+    index = layout.indexOf(page.view)
+    splitter = QSplitter(Qt.Orientation.Horizontal, page)
+    splitter.setObjectName("containersSplitter")
+    layout.removeWidget(page.view)
+    splitter.addWidget(page.view)
+    page.stats_panel = StatsPanel(page, splitter)
+    splitter.addWidget(page.stats_panel)
+    splitter.setStretchFactor(0, 3)
+    splitter.setStretchFactor(1, 1)
+    layout.insertWidget(index, splitter, 1)
+
+    def on_selection(*_args):
+        sel = page.selected_records()
+        page.stats_panel.follow(sel[0] if len(sel) == 1 else None)
+
+    page.row_drop = RowDropTarget(page)
+    page.view.selectionModel().selectionChanged.connect(on_selection)
+    page.model.dataChanged.connect(on_selection)
+    page.model.rowsRemoved.connect(on_selection)
+    page.window.engineChanged.connect(lambda _s: (windows.close_all(), page.stats_panel.follow(None)))
+
+
+def install_image_tools(page) -> None:
+    windows = ToolWindows(page.window)
+    page.tool_windows = windows
+
+    def inspect():
+        img: ImageInfo | None = page._one()
+        if img is not None:
+            windows.show("inspect", img.key, f"Inspect: {img.reference}",
+                         lambda: InspectView(page.window.session.engine, img))
+
+    page.add_action("inspect", "Inspect", inspect, 1)
+    page.window.engineChanged.connect(lambda _s: windows.close_all())

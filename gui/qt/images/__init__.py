@@ -1,0 +1,1 @@
+"""The Images page: list, run, tag, remove, pull/push, registry log-in."""

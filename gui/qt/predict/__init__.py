@@ -1,0 +1,1 @@
+"""The Predict page: drop panel, targets, batches, tabular form."""

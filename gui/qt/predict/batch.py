@@ -1,0 +1,136 @@
+"""BatchRunner: reads, previews and predicts pictures on a small thread pool; answers reach the UI thread.
+
+Each job reads its source, makes a thumbnail and asks the model; the three results arrive as queued
+signals, so no widget is touched off the UI thread. ``cancel()`` drops what has not started and ignores
+what is in flight; a later batch is not affected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from concurrent.futures import Future
+
+from PySide6.QtCore import QObject, Signal
+
+from gui.predict import PredictError, PredictionClient
+from gui.predict.sources import PictureSource, expand_folder, read_source
+from gui.qt.common.tasks import DaemonExecutor
+from gui.qt.predict.sources import make_thumbnail
+
+CONCURRENCY = 4
+
+
+class BatchRunner(QObject):
+    """Runs prediction jobs ``CONCURRENCY`` at a time. Job ids are the caller's (one per card)."""
+
+    thumbnail = Signal(int, object)  # job id, QImage or None
+    answered = Signal(int, object)  # job id, Prediction
+    failed = Signal(int, str, str)  # job id, kind, message a person understands
+    expanded = Signal(int, list)  # folder job id, [PictureSource] found in it
+    idle = Signal()  # nothing left to run or in flight
+
+    def __init__(self, concurrency: int = CONCURRENCY, parent: QObject | None = None):
+        super().__init__(parent)
+        self._concurrency = concurrency
+        self._pool = DaemonExecutor(max_workers=concurrency, name="predict")
+        self._lock = threading.Lock()
+        self._generation = itertools.count(1)
+        self._current = next(self._generation)
+        self._futures: dict[int, Future] = {}
+        self._closed = False
+
+    @property
+    def busy(self) -> int:
+        """Jobs queued or running."""
+        with self._lock:
+            return len(self._futures)
+
+    def submit(self, job_id: int, source: PictureSource, client: PredictionClient | None, top_k: int,
+               problem: str = "") -> None:
+        """Predict one picture; with ``client`` None the card says ``problem`` (why there is no model)."""
+        self._start(job_id, self._predict, job_id, source, client, top_k, problem)
+
+    def expand(self, job_id: int, folder: str) -> None:
+        """List a folder's files off the UI thread; ``expanded`` carries them."""
+        self._start(job_id, self._expand, job_id, folder)
+
+    def cancel(self) -> list[int]:
+        """Stop the current batch: queued jobs never start, running ones are ignored. Returns their ids."""
+        with self._lock:
+            self._current = next(self._generation)
+            ids = list(self._futures)
+            self._futures.clear()
+            old = None
+            if ids and not self._closed:
+                # Requests in flight cannot be interrupted: leave their threads to finish on their own
+                # (answers are ignored) and give the next batch fresh workers.
+                old, self._pool = self._pool, DaemonExecutor(max_workers=self._concurrency, name="predict")
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)  # outside the lock: cancelling runs _done
+        if ids:
+            self.idle.emit()
+        return ids
+
+    def close(self) -> None:
+        self._closed = True
+        self.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- worker side ----------------------------------------------------------------------------------
+    def _start(self, job_id: int, fn, *args) -> None:
+        if self._closed:
+            return
+        with self._lock:
+            generation = self._current
+            fut = self._pool.submit(fn, generation, *args)
+            self._futures[job_id] = fut
+        fut.add_done_callback(lambda _f, j=job_id: self._done(j, _f))
+
+    def _done(self, job_id: int, fut: Future) -> None:
+        with self._lock:
+            if self._futures.get(job_id) is not fut:
+                return
+            del self._futures[job_id]
+            empty = not self._futures
+        if empty and not self._closed:
+            self._emit(self.idle)
+
+    def _live(self, generation: int) -> bool:
+        return generation == self._current and not self._closed
+
+    def _emit(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the runner was deleted while the job ran
+            pass
+
+    def _predict(self, generation: int, job_id: int, source: PictureSource, client, top_k: int,
+                 problem: str) -> None:
+        try:
+            data = read_source(source)
+            if not self._live(generation):
+                return
+            self._emit(self.thumbnail, job_id, make_thumbnail(data))
+            if client is None:
+                raise PredictError(problem or "no model chosen: pick a running container or a URL above",
+                                   kind="connection" if problem else "input")
+            prediction = client.predict_image(data, top_k)
+        except PredictError as exc:
+            if self._live(generation):
+                self._emit(self.failed, job_id, exc.kind, exc.message)
+            return
+        except Exception as exc:  # a bug must not stop the batch: the card shows it
+            if self._live(generation):
+                self._emit(self.failed, job_id, "answer", f"unexpected error: {type(exc).__name__}: {exc}")
+            return
+        if self._live(generation):
+            self._emit(self.answered, job_id, prediction)
+
+    def _expand(self, generation: int, job_id: int, folder: str) -> None:
+        try:
+            found = expand_folder(folder)
+        except OSError as exc:
+            found = [PictureSource(name=folder, problem=f"cannot list the folder: {exc.strerror or exc}")]
+        if self._live(generation):
+            self._emit(self.expanded, job_id, found)

@@ -1,0 +1,554 @@
+"""The Predict page: choose a served model, drop pictures (or fill a table row), see the answers.
+
+Drops, pastes and "Open…" become ``PictureSource`` records; cards are made a few at a time so a drop of
+hundreds of files never freezes the window, and a ``BatchRunner`` reads, previews and predicts them off the
+UI thread, four at a time. Tabular models get the ``TabularForm`` instead of the drop panel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import deque
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QStackedLayout,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.predict import (
+    DEFAULT_TIMEOUT,
+    ModelMetadata,
+    OpenInferenceClient,
+    PredictError,
+    make_client,
+    write_csv,
+)
+from gui.predict.models import TABULAR
+from gui.predict.sources import PictureSource
+from gui.predict.transport import Transport
+from gui.qt.common.tasks import DaemonExecutor, Task, expected, message_of, run
+from gui.qt.predict.batch import BatchRunner
+from gui.qt.predict.card import CARD_STYLE, PredictionCard
+from gui.qt.predict.flow import FlowLayout
+from gui.qt.predict.sources import can_accept, mime_for_files, sources_from_mime
+from gui.qt.predict.tabular import TabularForm
+from gui.qt.predict.targets import TargetPicker, TargetSpec
+
+CARDS_PER_TICK_MS = 3.0  # time spent making cards before the event loop gets a turn
+CONNECT_RETRIES = 30  # a container target that does not answer yet is asked again, once a second
+CONNECT_RETRY_MS = 1000
+PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+
+PANEL_STYLE = CARD_STYLE + """
+QFrame#dropPanel { border: 2px dashed #c5cbd3; border-radius: 10px; background: #f7f8fa; }
+QFrame#dropPanel[dragging="true"] { border-color: #2f7de1; background: #eef5ff; }
+QWidget#cardGrid { background: transparent; }
+QLabel#dropTitle { font-size: 17pt; font-weight: 600; color: #2b3036; }
+QLabel#dropHint { color: #5d636b; }
+QLabel#dropGlyph { font-size: 40pt; color: #2f7de1; }
+"""
+
+
+class DropPanel(QFrame):
+    """Takes drops of files, folders, web pictures and image data; shows the cards or an empty state."""
+
+    dropped = Signal(list)  # [PictureSource]
+    openRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("dropPanel")
+        self.setAcceptDrops(True)
+        self.setProperty("dragging", False)
+        self.setStyleSheet(PANEL_STYLE)
+        self.drop_times: list[float] = []  # perf_counter() of each drop event (for benchmarks)
+
+        self.empty = QWidget(self)
+        self.empty.setObjectName("dropEmptyState")
+        glyph = QLabel("⤓", self.empty)
+        glyph.setObjectName("dropGlyph")
+        title = QLabel("Drop pictures here", self.empty)
+        title.setObjectName("dropTitle")
+        hint = QLabel("Picture files, a whole folder, or pictures dragged from a web browser.\n"
+                      "Paste one with Ctrl+V. Each picture gets a card with the model's best labels\n"
+                      "and the time the answer took.", self.empty)
+        hint.setObjectName("dropHint")
+        open_button = QPushButton("Open pictures…", self.empty)
+        open_button.setObjectName("emptyOpen")
+        open_button.clicked.connect(self.openRequested)
+        col = QVBoxLayout(self.empty)
+        col.addStretch(1)
+        for w in (glyph, title, hint):
+            w.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            col.addWidget(w)
+        col.addSpacing(8)
+        col.addWidget(open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        col.addStretch(1)
+
+        self.grid = QWidget()
+        self.grid.setObjectName("cardGrid")
+        self.flow = FlowLayout(self.grid)
+        self.scroll = QScrollArea(self)
+        self.scroll.setObjectName("cardScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.grid)
+        self.scroll.viewport().setAutoFillBackground(False)
+        self.stack = QStackedLayout(self)
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.scroll)
+
+    def add_card(self, card: PredictionCard) -> None:
+        self.flow.addWidget(card)
+        if self.stack.currentWidget() is not self.scroll:
+            self.stack.setCurrentWidget(self.scroll)
+
+    def clear(self) -> None:
+        while self.flow.count():
+            item = self.flow.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.stack.setCurrentWidget(self.empty)
+
+    def _set_dragging(self, on: bool) -> None:
+        self.setProperty("dragging", on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def dragEnterEvent(self, event) -> None:
+        if can_accept(event.mimeData()):
+            event.acceptProposedAction()
+            self._set_dragging(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if can_accept(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_dragging(False)
+
+    def dropEvent(self, event) -> None:
+        self.drop_times.append(time.perf_counter())
+        self._set_dragging(False)
+        sources = sources_from_mime(event.mimeData())
+        if not sources:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(sources)
+
+
+def discover_model(spec: TargetSpec) -> str:
+    """The model a v2 or TF Serving container serves, when it holds exactly one (else the first)."""
+    if spec.protocol == "v2":
+        names = OpenInferenceClient(spec.url, "_").models()
+    else:  # KServe lists its models at /v1/models; TensorFlow Serving itself does not
+        transport = Transport(spec.url, 5.0)
+        try:
+            doc = transport.get_json("/v1/models")
+        finally:
+            transport.close()
+        names = [str(n) for n in doc.get("models") or [] if isinstance(n, str)]
+    if not names:
+        raise PredictError(f"{spec.name} lists no models: choose Custom URL… and name the model", kind="answer")
+    return names[0]
+
+
+def connect(spec: TargetSpec, timeout: float):
+    """Make the client for ``spec`` and read its metadata (blocking). Returns (client, metadata or error)."""
+    model = spec.model
+    if not model and spec.protocol in ("v2", "tf-serving"):
+        model = discover_model(spec)
+    client = make_client(spec.protocol, spec.url, model, spec.overrides, timeout)
+    try:
+        return client, client.metadata()
+    except PredictError as exc:
+        return client, exc
+
+
+class PredictPage(QWidget):
+    """The Predict tab. ``window`` gives the live container list (``containers_model``)."""
+
+    def __init__(self, window, parent=None):
+        super().__init__(parent)
+        self.setObjectName("predictPage")
+        self.main_window = window
+        self.request_timeout = DEFAULT_TIMEOUT
+        self.spec: TargetSpec | None = None
+        self.client = None
+        self.meta: ModelMetadata | None = None
+        self.problem = ""
+        self._connecting = False
+        self._retries = 0
+        self._connect_seq = itertools.count(1)
+        self._connect_id = 0
+        self.cards: dict[int, PredictionCard] = {}
+        self._ids = itertools.count(1)
+        self._pending: deque[tuple[int, PictureSource]] = deque()
+        self._held: list[tuple[int, PictureSource]] = []
+        self._batch_start: float | None = None
+        self._last_answer: float | None = None
+
+        self.runner = BatchRunner(parent=self)
+        self.runner.thumbnail.connect(self._on_thumbnail)
+        self.runner.answered.connect(self._on_answered)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.expanded.connect(self._on_expanded)
+        self.runner.idle.connect(self._update_summary)
+        self._call_pool = DaemonExecutor(max_workers=2, name="predict-call")
+        self._calls: list[Task] = []
+
+        self.picker = TargetPicker(self)
+        self.picker.targetChanged.connect(self._on_target)
+        self.panel = DropPanel(self)
+        self.panel.dropped.connect(self.add_sources)
+        self.panel.openRequested.connect(self._on_open)
+        self.tabular = TabularForm(self)
+        self.tabular.predictRequested.connect(self._on_predict_rows)
+
+        self.open_button = self._button("Open…", "predictOpen", self._on_open)
+        self.cancel_button = self._button("Cancel", "predictCancel", self.cancel)
+        self.export_button = self._button("Export CSV…", "predictExport", self._on_export)
+        self.clear_button = self._button("Clear", "predictClear", self.clear)
+        self.top_k = QSpinBox(self)
+        self.top_k.setObjectName("predictTopK")
+        self.top_k.setRange(1, 20)
+        self.top_k.setValue(3)
+        self.top_k.setPrefix("top ")
+        self.summary = QLabel(self)
+        self.summary.setObjectName("predictSummary")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.open_button)
+        bar.addWidget(self.top_k)
+        bar.addWidget(self.summary, 1)
+        for b in (self.cancel_button, self.export_button, self.clear_button):
+            bar.addWidget(b)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.panel)
+        self.stack.addWidget(self.tabular)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addWidget(self.picker)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(50)
+        self._summary_timer.timeout.connect(self._write_summary)
+        self._pump_timer = QTimer(self)
+        self._pump_timer.setSingleShot(True)
+        self._pump_timer.setInterval(0)
+        self._pump_timer.timeout.connect(self._pump)
+        self._targets_timer = QTimer(self)
+        self._targets_timer.setSingleShot(True)
+        self._targets_timer.setInterval(0)
+        self._targets_timer.timeout.connect(self._refresh_targets)
+        paste = QShortcut(QKeySequence.StandardKey.Paste, self)
+        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.activated.connect(self.paste)
+
+        model = window.containers_model
+        for sig in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
+            sig.connect(self._targets_timer.start)
+        window.engineChanged.connect(lambda _session: self._targets_timer.start())
+        window.installEventFilter(self)
+        self._refresh_targets()
+        self._write_summary()
+
+    def _button(self, text: str, name: str, slot) -> QPushButton:
+        b = QPushButton(text, self)
+        b.setObjectName(name)
+        b.clicked.connect(lambda _checked=False: slot())
+        return b
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.main_window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop all prediction work (the window is closing)."""
+        self._pump_timer.stop()
+        self.runner.close()
+        for task in self._calls:
+            task.cancel()
+        self._call_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _call(self, fn, on_done, on_error) -> None:
+        """``fn()`` off the UI thread (connect, read metadata, predict rows); ``on_error`` gets a sentence."""
+        def failed(exc: BaseException) -> None:
+            on_error(message_of(exc) if expected(exc) else f"{type(exc).__name__}: {exc}")
+
+        self._calls = [t for t in self._calls if t.is_alive()]
+        self._calls.append(run(self, fn, on_done, failed, self._call_pool))
+
+    # -- targets --------------------------------------------------------------------------------------
+    def set_request_timeout(self, seconds: float) -> None:
+        """Seconds a request may take; reconnects to the chosen model with it."""
+        self.request_timeout = seconds
+        self._on_target(self.picker.current_spec())
+
+    def _refresh_targets(self) -> None:
+        self.picker.set_containers(self.main_window.containers_model.records())
+
+    def _on_target(self, spec: TargetSpec | None) -> None:
+        self.spec, self.client, self.meta = spec, None, None
+        connect_id = self._connect_id = next(self._connect_seq)
+        if spec is None:
+            self._connecting = False
+            self.problem = "no model chosen: pick a running container or a URL above"
+            self.picker.set_status("Choose a model to send pictures to.")
+            self._release_held()
+            return
+        self._connecting = True
+        self._retries = CONNECT_RETRIES
+        self.problem = ""
+        self.picker.set_status(f"Connecting to {spec.url}…")
+        timeout = self.request_timeout
+        self._call(lambda: connect(spec, timeout),
+                   lambda result: self._on_connected(connect_id, result),
+                   lambda message: self._on_connect_failed(connect_id, message))
+
+    def _on_connected(self, connect_id: int, result) -> None:
+        if connect_id != self._connect_id:
+            return
+        self._connecting = False
+        self.client, meta = result
+        if isinstance(meta, PredictError):
+            spec = self.spec
+            if spec is not None and spec.container_id and meta.kind in ("connection", "http") \
+                    and self._retries > 0:
+                # A container that has just started may not listen yet: ask again for a while.
+                self._retries -= 1
+                self.picker.set_status(f"Waiting for {spec.name} to answer… ({meta.message})")
+                QTimer.singleShot(CONNECT_RETRY_MS, lambda: self._retry_connect(connect_id))
+            else:
+                self.picker.set_status(f"Cannot read the model's metadata: {meta.message}", ok=False)
+        else:
+            self.meta = meta
+            self.picker.set_status(describe(meta), ok=True)
+            if meta.input_kind == TABULAR:
+                self.tabular.set_model(meta)
+                self.stack.setCurrentWidget(self.tabular)
+            else:
+                self.stack.setCurrentWidget(self.panel)
+        self._release_held()
+
+    def _retry_connect(self, connect_id: int) -> None:
+        if connect_id == self._connect_id and self.spec is not None and self.meta is None:
+            retries = self._retries
+            self._on_target(self.spec)
+            self._retries = retries
+
+    def _on_connect_failed(self, connect_id: int, message: str) -> None:
+        if connect_id != self._connect_id:
+            return
+        self._connecting = False
+        self.problem = f"cannot use {self.spec.name if self.spec else 'the model'}: {message}"
+        self.picker.set_status(self.problem, ok=False)
+        self._release_held()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for job_id, source in held:
+            self._submit(job_id, source)
+
+    # -- pictures in ----------------------------------------------------------------------------------
+    def add_sources(self, sources: list[PictureSource]) -> None:
+        """Make a card for each picture (folders are listed off the UI thread first) and predict it."""
+        for src in sources:
+            if src.folder:
+                self.runner.expand(-next(self._ids), src.folder)
+            else:
+                self._pending.append((next(self._ids), src))
+        if self._batch_start is None or not self.runner.busy:
+            self._batch_start, self._last_answer = time.perf_counter(), None
+        self._pump()
+
+    def add_files(self, paths: list[str]) -> None:
+        self.add_sources(sources_from_mime(mime_for_files(paths)))
+
+    def paste(self) -> None:
+        """Predict what the clipboard holds (a picture, files or URLs)."""
+        sources = sources_from_mime(QGuiApplication.clipboard().mimeData(), origin="pasted")
+        if sources:
+            self.add_sources(sources)
+        else:
+            self.summary.setText("The clipboard holds no picture, file or web address.")
+
+    def _pump(self) -> None:
+        start = time.perf_counter()
+        while self._pending and (time.perf_counter() - start) * 1000.0 < CARDS_PER_TICK_MS:
+            job_id, src = self._pending.popleft()
+            card = PredictionCard(src.name)
+            self.cards[job_id] = card
+            self.panel.add_card(card)
+            if self._connecting:
+                self._held.append((job_id, src))
+            else:
+                self._submit(job_id, src)
+        if self._pending:
+            self._pump_timer.start()
+        self._update_summary()
+
+    def _submit(self, job_id: int, src: PictureSource) -> None:
+        self.runner.submit(job_id, src, self.client, self.top_k.value(), self.problem)
+
+    def _on_expanded(self, _folder_id: int, found: list) -> None:
+        if not found:
+            found = [PictureSource(name="(empty folder)", problem="the folder holds no files")]
+        self.add_sources(found)
+
+    # -- answers --------------------------------------------------------------------------------------
+    def _waiting_card(self, job_id: int) -> PredictionCard | None:
+        card = self.cards.get(job_id)
+        return card if card is not None and card.state == "waiting" else None
+
+    def _on_thumbnail(self, job_id: int, image) -> None:
+        card = self.cards.get(job_id)
+        if card is not None:
+            card.set_thumbnail(image)
+
+    def _on_answered(self, job_id: int, prediction) -> None:
+        card = self._waiting_card(job_id)
+        if card is not None:
+            card.set_prediction(prediction)
+            self._last_answer = time.perf_counter()
+            self._update_summary()
+
+    def _on_failed(self, job_id: int, kind: str, message: str) -> None:
+        card = self._waiting_card(job_id)
+        if card is not None:
+            card.set_failed(message, kind)
+            self._last_answer = time.perf_counter()
+            self._update_summary()
+
+    def cancel(self) -> None:
+        """Stop the batch: cards not answered yet say so; answers already shown stay."""
+        self._pending.clear()
+        self._held.clear()
+        self._pump_timer.stop()
+        self.runner.cancel()
+        for card in self.cards.values():
+            if card.state == "waiting":
+                card.set_failed("cancelled before the answer came")
+        self._write_summary()
+
+    def clear(self) -> None:
+        self.cancel()
+        self.cards.clear()
+        self.panel.clear()
+        self._batch_start = None
+        self._update_summary()
+
+    def counts(self) -> dict[str, int]:
+        out = {"waiting": len(self._pending), "done": 0, "failed": 0, "cancelled": 0}
+        for card in self.cards.values():
+            out[card.state] = out.get(card.state, 0) + 1
+        return out
+
+    def _update_summary(self) -> None:
+        """Buttons at once; the summary line at most once per 50 ms while a burst of answers lands."""
+        c = self.counts()
+        self.cancel_button.setEnabled(bool(c["waiting"]))
+        self.export_button.setEnabled(bool(c["done"] or c["failed"]))
+        self.clear_button.setEnabled(bool(self.cards))
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
+    def _write_summary(self) -> None:
+        c = self.counts()
+        total = sum(c.values())
+        busy = bool(c["waiting"])
+        self.cancel_button.setEnabled(busy)
+        self.export_button.setEnabled(bool(c["done"] or c["failed"]))
+        self.clear_button.setEnabled(bool(self.cards))
+        if not total:
+            self.summary.setText("")
+            return
+        parts = [f"{total} picture{'s' if total != 1 else ''}", f"{c['done']} answered"]
+        if c["failed"]:
+            parts.append(f"{c['failed']} failed")
+        if c["cancelled"]:
+            parts.append(f"{c['cancelled']} cancelled")
+        if busy:
+            parts.append(f"{c['waiting']} waiting")
+        if self._batch_start and self._last_answer and c["done"] > 1:
+            seconds = self._last_answer - self._batch_start
+            if seconds > 0:
+                parts.append(f"{(c['done'] + c['failed']) / seconds:.0f} pictures/s")
+        self.summary.setText(" · ".join(parts))
+
+    # -- files ----------------------------------------------------------------------------------------
+    def _on_open(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Pictures to predict", "", PICTURE_FILTER)
+        if paths:
+            self.add_files(paths)
+
+    def results(self) -> list[tuple[str, object]]:
+        """(file, Prediction or error text) for every answered or failed card, in card order."""
+        out = []
+        for card in self.cards.values():
+            if card.state == "done":
+                out.append((card.name, card.prediction))
+            elif card.state in ("failed", "cancelled"):
+                out.append((card.name, card.error or "cancelled"))
+        return out
+
+    def export_csv(self, path: str) -> int:
+        return write_csv(path, self.results())
+
+    def _on_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv", "CSV (*.csv)")
+        if not path:
+            return
+        try:
+            rows = self.export_csv(path)
+        except OSError as exc:
+            self.summary.setText(f"Export failed: {exc.strerror or exc}")
+            return
+        self.summary.setText(f"Exported {rows} rows to {path}")
+
+    # -- tabular --------------------------------------------------------------------------------------
+    def _on_predict_rows(self, rows: list) -> None:
+        client = self.client
+        if client is None:
+            self.tabular.show_error(self.problem or "no model chosen")
+            return
+        start = time.perf_counter()
+        self._call(lambda: client.predict_rows(rows),
+                   lambda preds: self.tabular.show_results(rows, preds, (time.perf_counter() - start) * 1000.0),
+                   self.tabular.show_error)
+
+
+def describe(meta: ModelMetadata) -> str:
+    """One line about a model: ``● digits 1.0.0 · image-classification · 8×8×1 · 10 labels``."""
+    parts = [f"● {meta.name or 'model'}{' ' + meta.version if meta.version else ''}"]
+    if meta.task:
+        parts.append(meta.task)
+    if meta.input_kind == TABULAR:
+        parts.append(f"{len(meta.features)} features")
+    elif meta.has_input_size:
+        parts.append(f"{meta.width}×{meta.height}×{meta.channels}")
+    else:
+        parts.append("input size not given")
+    if meta.labels:
+        parts.append(f"{len(meta.labels)} labels")
+    return " · ".join(parts)

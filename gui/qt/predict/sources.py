@@ -1,0 +1,95 @@
+"""Drops and pastes on the Predict page: what a QMimeData holds, as ``PictureSource`` records, and thumbnails.
+
+Nothing here reads a file or a URL; ``gui.predict.sources`` does that on workers.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, UnidentifiedImageError
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QUrl
+from PySide6.QtGui import QImage
+
+from gui.predict import MAX_PIXELS
+from gui.predict.sources import PictureSource, source_for, url_name
+
+THUMB_SIZE = 176
+# Raw picture formats a browser or an image viewer may put on a drag or the clipboard, best first.
+IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+
+
+def source_for_url(url: QUrl) -> PictureSource:
+    return source_for(url.toString(), url.toLocalFile() if url.isLocalFile() else "")
+
+
+def _qimage_png(image: QImage) -> bytes:
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, "PNG")
+    return bytes(buf.data())
+
+
+def sources_from_mime(mime: QMimeData, origin: str = "dropped") -> list[PictureSource]:
+    """What a drop or a paste holds, without reading any file or URL.
+
+    Files and folders win; then raw picture bytes (a browser puts them next to the picture's URL, and they
+    need no download); then web URLs; then an image the clipboard only has as pixels.
+    """
+    urls = [u for u in mime.urls() if u.isValid()] if mime.hasUrls() else []
+    if urls and all(u.isLocalFile() for u in urls):
+        return [source_for_url(u) for u in urls]
+    for fmt in IMAGE_FORMATS:
+        if mime.hasFormat(fmt):
+            data = bytes(mime.data(fmt))
+            if data:
+                name = url_name(urls[0].toString()) if urls else f"{origin} picture.{fmt.split('/')[1]}"
+                return [PictureSource(name=name, data=data)]
+    if urls:
+        return [source_for_url(u) for u in urls]
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            return [PictureSource(name=f"{origin} picture.png", data=_qimage_png(image))]
+    if mime.hasText():
+        text = mime.text().strip()
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if lines and all(ln.lower().startswith(("http://", "https://", "file:/")) for ln in lines):
+            return [source_for_url(QUrl(ln)) for ln in lines]
+    return []
+
+
+def can_accept(mime: QMimeData) -> bool:
+    return bool(mime.hasUrls() or mime.hasImage() or any(mime.hasFormat(f) for f in IMAGE_FORMATS)
+                or (mime.hasText() and mime.text().strip().lower().startswith(("http://", "https://"))))
+
+
+def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> QImage | None:
+    """A small QImage of the picture, or None when it is no picture or too large to decode safely.
+
+    JPEGs are decoded straight at a reduced size by the decoder; other pictures over ``MAX_PIXELS`` are not
+    decoded at all. Safe on any thread (QImage, unlike QPixmap, needs no GUI thread).
+    """
+    if not data:
+        return None
+    try:
+        img = Image.open(io.BytesIO(data))
+        w, h = img.size
+        if img.format == "JPEG":
+            img.draft("RGB", (size, size))
+        elif w * h > MAX_PIXELS:
+            return None
+        img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        img = img.convert("RGBA")
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        return None
+    raw = img.tobytes()
+    qimg = QImage(raw, img.width, img.height, img.width * 4, QImage.Format.Format_RGBA8888)
+    return qimg.copy()  # own the pixels: ``raw`` goes away
+
+
+def mime_for_files(paths: list[str]) -> QMimeData:
+    """QMimeData holding file URLs, as a file manager puts on a drag."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+    return mime

@@ -1,0 +1,254 @@
+"""EngineSession: the UI's live view of one engine (connection state, image and container lists)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gui.engine import Engine, EngineError, EngineEvent, EngineTarget, EventFollower
+from gui.qt.common.tasks import DaemonExecutor, Stream, call
+
+log = logging.getLogger(__name__)
+
+# Container actions that change nothing the list shows.
+IGNORED_CONTAINER_ACTIONS = ("exec_", "attach", "detach", "resize", "top", "export", "copy",
+                             "archive-path", "extract-to-dir", "commit")
+IMAGE_ACTIONS = ("delete", "tag", "untag", "import", "load", "pull")
+POLL_INTERVAL_MS = 2000  # fallback while the event stream is down
+# The engine sends some events before its container list shows the change (moby logs the
+# "pause" event before it checkpoints the state the list reads): after these, read again
+# until the list agrees.
+EXPECTED_STATE = {"start": "running", "unpause": "running", "pause": "paused", "restart": "running",
+                  "die": "exited"}
+RECHECK_MS = 25
+RECHECKS = 20
+
+
+class EngineSession(QObject):
+    """Follows one engine: events first, polling only while the event stream is down.
+
+    Signals carry plain records from gui.engine; slots never block on the engine.
+    """
+
+    stateChanged = Signal(str, str)  # "connecting" | "connected" | "disconnected", message
+    infoChanged = Signal(object)  # EngineInfo
+    imagesLoaded = Signal(list)  # every ImageInfo (apply with replace_all)
+    containersLoaded = Signal(list)  # every ContainerInfo (apply with replace_all)
+    containersChanged = Signal(list, list)  # ContainerInfo to upsert, ids removed
+    loaded = Signal()  # both lists hold the engine's contents
+
+    def __init__(self, target: EngineTarget, parent: QObject | None = None):
+        super().__init__(parent)
+        self.target = target
+        self.engine = Engine(target)
+        self.state = "connecting"
+        self.message = ""
+        self.info = None
+        self.has_loaded = False
+        # Pages run their work on these (``Op(...).run(session.changes)``): reads in parallel,
+        # changes one at a time and in order.
+        self.reads = DaemonExecutor(max_workers=4)
+        self.changes = DaemonExecutor(max_workers=1, name="engine-change")
+        self._follower: EventFollower | None = None
+        self._worker: Stream | None = None
+        self._dirty_containers: set[str] = set()
+        self._images_dirty = False
+        self._flushing = False
+        self._refreshing = False
+        self._closed = False
+        self._stream_up = False
+        self._touched: set[str] = set()
+        self._expected: dict[str, tuple[str, int]] = {}  # id -> (state, re-reads left)
+        self._images_touched = False
+        self._tasks: set[asyncio.Task] = set()
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_INTERVAL_MS)
+        self._poll.timeout.connect(self.refresh)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self._flush)
+
+    # -- life cycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._set_state("connecting", f"Connecting to {self.target.url}…")
+        self._follower = EventFollower(self.engine)
+        self._worker = Stream(self, self._follower, "engine-events")
+        self._worker.item.connect(self._on_event)
+        self._worker.start()
+
+    def retry(self) -> None:
+        """Try to reach the engine now instead of waiting for the next attempt."""
+        if self._closed:
+            return
+        if self.state != "connected":
+            self._set_state("connecting", f"Connecting to {self.target.url}…")
+        if self._follower is not None:
+            self._follower.retry_now()
+        self.refresh()
+
+    def close(self) -> None:
+        """Stop streams and pending reads; returns at once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._poll.stop()
+        self._flush_timer.stop()
+        if self._worker is not None:
+            self._worker.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        self.reads.shutdown(wait=False, cancel_futures=True)
+        self.changes.shutdown(wait=False, cancel_futures=True)
+
+    def _read(self, fn, *args):
+        """Await a read on the session's pool (the session's own multi-step reads are coroutines)."""
+        return call(self.reads, fn, *args)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task) -> None:
+        """A bug in a task reaches the crash reporter (message + log), not just asyncio's logger."""
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        if (state, message) == (self.state, self.message):
+            return
+        self.state, self.message = state, message
+        if state == "connected":
+            self._poll.stop()
+        elif not self._closed:
+            self._poll.start()
+        self.stateChanged.emit(state, message)
+
+    # -- full refresh -----------------------------------------------------------------
+    def refresh(self) -> None:
+        if not self._closed and not self._refreshing:
+            self._spawn(self._refresh())
+
+    async def _refresh(self) -> None:
+        self._refreshing = True
+        self._touched = set()
+        self._images_touched = False
+        try:
+            info, images, containers = await asyncio.gather(
+                self._read(self.engine.info),
+                self._read(self.engine.list_images),
+                self._read(self.engine.list_containers),
+            )
+        except EngineError as exc:
+            if not self._closed:
+                self._set_state("disconnected", str(exc))
+            return
+        finally:
+            self._refreshing = False
+        if self._closed:
+            return
+        self.info = info
+        self.infoChanged.emit(info)
+        self.imagesLoaded.emit(images)
+        self.containersLoaded.emit(containers)
+        self._set_state("connected", "")
+        if not self._stream_up:
+            self._poll.start()  # the engine answers but its event stream does not (yet)
+        if not self.has_loaded:
+            self.has_loaded = True
+            self.loaded.emit()
+        # What events touched while the full lists were in flight may be older in them: re-read.
+        if self._touched or self._images_touched:
+            self._dirty_containers |= self._touched
+            self._images_dirty |= self._images_touched
+            self._schedule_flush()
+
+    # -- events -----------------------------------------------------------------------
+    def _on_event(self, ev: EngineEvent) -> None:
+        if self._closed:
+            return
+        if ev.type == "connection":
+            if ev.action == "connected":
+                self._stream_up = True
+                self.refresh()
+            else:
+                # Is the engine gone, or only its event stream? A read tells; poll meanwhile.
+                self._stream_up = False
+                self._poll.start()
+                self.refresh()
+            return
+        if ev.type == "container":
+            if ev.action.startswith(IGNORED_CONTAINER_ACTIONS):
+                return
+            if self._refreshing:
+                self._touched.add(ev.id)
+            if ev.action == "destroy":
+                self._dirty_containers.discard(ev.id)
+                self.containersChanged.emit([], [ev.id])
+                return
+            if ev.action in EXPECTED_STATE:
+                self._expected[ev.id] = (EXPECTED_STATE[ev.action], RECHECKS)
+            self._dirty_containers.add(ev.id)
+            self._schedule_flush()
+        elif ev.type == "image" and ev.action in IMAGE_ACTIONS:
+            self._images_touched = self._images_touched or self._refreshing
+            self._images_dirty = True
+            self._schedule_flush()
+
+    def _recheck_lagging(self, found) -> None:
+        for c in found:
+            want = self._expected.pop(c.id, None)
+            if want is None or c.state == want[0] or want[1] <= 0:
+                continue
+            self._expected[c.id] = (want[0], want[1] - 1)
+            QTimer.singleShot(RECHECK_MS, lambda cid=c.id: self._recheck(cid))
+
+    def _recheck(self, cid: str) -> None:
+        if not self._closed and cid in self._expected:
+            self._dirty_containers.add(cid)
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flushing and not self._closed:
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        if self._flushing or self._closed:
+            return
+        self._flushing = True
+        self._spawn(self._read_dirty())
+
+    async def _read_dirty(self) -> None:
+        try:
+            while (self._dirty_containers or self._images_dirty) and not self._closed:
+                ids, self._dirty_containers = self._dirty_containers, set()
+                images, self._images_dirty = self._images_dirty, False
+                try:
+                    if ids:
+                        found = await self._read(self.engine.list_containers, ids)
+                        if self._closed:
+                            return
+                        found_ids = {c.id for c in found}
+                        self.containersChanged.emit(found, [i for i in ids if i not in found_ids])
+                        self._recheck_lagging(found)
+                    if images:
+                        rows = await self._read(self.engine.list_images)
+                        if self._closed:
+                            return
+                        self.imagesLoaded.emit(rows)
+                except EngineError as exc:
+                    log.info("reading changed objects failed: %s", exc)
+                    if exc.connection_lost:
+                        self._dirty_containers |= ids
+                        self._images_dirty |= images
+                        return
+        finally:
+            self._flushing = False
