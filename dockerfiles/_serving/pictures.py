@@ -8,9 +8,19 @@ import os
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-# Pillow's own limit (about 89 megapixels) unless the image sets another one.
-MAX_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS or 89_478_485))
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# At Pillow's own limit (89 megapixels) an 85 KB palette PNG took 1.1-1.5 GiB to decode and four at once
+# killed a 2 GB container. 16 megapixels (a 12 MP phone photo fits) costs at most ~100 MB, see `shrink`.
+MAX_PIXELS = int(os.environ.get("MAX_IMAGE_PIXELS") or 16_000_000)
+# open_picture checks the size itself (with a message that says it); Pillow's check would refuse at 2x.
+Image.MAX_IMAGE_PIXELS = None
+# Only these decoders ever see the bytes (env PICTURE_FORMATS, Pillow format names, comma-separated).
+FORMATS = tuple(
+    f.strip().upper()
+    for f in os.environ.get("PICTURE_FORMATS", "PNG,JPEG,GIF,BMP,WEBP,TIFF").split(",")
+    if f.strip()
+)
+SHRINK_TO = 512  # decoded pictures are reduced to about this many pixels on the longer side first
+_REDUCIBLE = ("L", "LA", "La", "RGB", "RGBA", "RGBa", "I", "F", "CMYK", "YCbCr")
 
 
 class BadPicture(ValueError):
@@ -22,11 +32,11 @@ def open_picture(data: bytes) -> Image.Image:
     if not data:
         raise BadPicture("the picture is empty (0 bytes)")
     try:
-        img = Image.open(io.BytesIO(data))
+        img = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as exc:
         raise BadPicture(f"the picture is too large to decode safely: {exc}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise BadPicture("the data is not a picture this server can read") from None
+        raise BadPicture(f"the data is not a picture this server reads ({', '.join(FORMATS)})") from None
     width, height = img.size
     if width <= 0 or height <= 0:
         raise BadPicture("the picture has no pixels")
@@ -51,6 +61,7 @@ def to_array(img: Image.Image, spec: dict) -> np.ndarray:
             img.draft(mode, (width * 2, height * 2))  # decode big JPEGs at a reduced scale
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
+        img = shrink(img, width, height, channels)
         if img.mode in ("RGBA", "LA", "P", "PA"):
             img = img.convert("RGBA")
             background = Image.new("RGBA", img.size, (255, 255, 255, 255))
@@ -82,6 +93,22 @@ def to_array(img: Image.Image, spec: dict) -> np.ndarray:
         arr = 1.0 - arr
     lo, hi = spec.get("range", [0.0, 1.0])
     return (arr * (float(hi) - float(lo)) + float(lo)).astype(np.float32)
+
+
+def shrink(img: Image.Image, width: int, height: int, channels: int) -> Image.Image:
+    """Reduce a decoded picture by a whole factor, before any other conversion, to no less than
+    SHRINK_TO pixels (and twice the model input) on its longer side.
+
+    A big picture then never exists at full size in RGBA, let alone twice (alpha_composite): only its
+    decoded form (at most MAX_PIXELS x 4 bytes) and, for palette and 16-bit pictures, one grey or colour
+    copy with the fewest channels that keep its transparency."""
+    factor = max(img.size) // max(SHRINK_TO, 2 * width, 2 * height)
+    if factor < 2:
+        return img
+    if img.mode not in _REDUCIBLE:
+        alpha = img.mode in ("PA", "LA") or "transparency" in img.info
+        img = img.convert(("LA" if alpha else "L") if channels == 1 else ("RGBA" if alpha else "RGB"))
+    return img.reduce(factor)
 
 
 def _shrinks(img: Image.Image, width: int, height: int) -> bool:

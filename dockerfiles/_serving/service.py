@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import os
 import threading
 import time
 import uuid
@@ -13,6 +15,10 @@ from backends import ModelError, load_model, read_lines
 
 IMAGE_TASK = "image-classification"
 REGRESSION_TASK = "tabular-regression"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_DIMS = 8  # a v2 shape with more dimensions is refused
+# Pictures decoded at once, whatever the number of workers: each may take ~100 MB while it is decoded.
+DECODING = threading.BoundedSemaphore(max(1, int(os.environ.get("AICS_DECODE_CONCURRENCY", "2") or 2)))
 
 
 class RequestError(Exception):
@@ -148,7 +154,8 @@ class Service:
         from pictures import BadPicture, open_picture, to_array  # Pillow: image models only
 
         try:
-            return to_array(open_picture(data), self.input_spec)
+            with DECODING:
+                return to_array(open_picture(data), self.input_spec)
         except BadPicture as exc:
             raise RequestError(400, str(exc)) from None
 
@@ -169,7 +176,7 @@ class Service:
                 labels = self.labels
                 out = [labels[int(i)] for i in scores.argmax(axis=1)]
             else:
-                out = [float(v) for v in model.predict(x)]
+                out = [float(v) for v in _finite(model.predict(x))]
         except ModelError as exc:
             raise RequestError(400, str(exc)) from None
         return {"predictions": out, "timing_ms": {"inference": round((time.perf_counter() - t0) * 1000, 3)}}
@@ -186,6 +193,9 @@ class Service:
             x = np.asarray(instances, dtype=np.float64)
         except (TypeError, ValueError):
             raise RequestError(400, "every value in a row must be a number") from None
+        if x.ndim != 2:
+            raise RequestError(400, "each instance must be a flat list of numbers")
+        _check_range(x)
         want = self.model.n_features or len(self.features) or None
         if want is not None and x.shape[1] != want:
             raise RequestError(
@@ -218,7 +228,7 @@ class Service:
             "parameters": {"labels": self.labels, "task": self.task},
         }
 
-    def v2_infer(self, body: dict) -> dict:
+    def v2_infer(self, body: dict, max_pictures: int = 64) -> dict:
         model = self._need_model()
         inputs = body.get("inputs") if isinstance(body, dict) else None
         if not isinstance(inputs, list) or not inputs:
@@ -226,10 +236,10 @@ class Service:
         tensor = next((t for t in inputs if isinstance(t, dict) and t.get("name") == "input"), None)
         if tensor is None:
             raise RequestError(400, 'the input tensor must be named "input"')
-        x = self._v2_tensor(tensor)
+        x = self._v2_tensor(tensor, max_pictures)
         try:
             if self.is_regression:
-                pred = np.asarray(model.predict(x), dtype=np.float64)
+                pred = _finite(np.asarray(model.predict(x), dtype=np.float64))
                 outputs = [
                     {"name": "predictions", "datatype": "FP64", "shape": [len(pred)], "data": pred.tolist()}
                 ]
@@ -255,12 +265,16 @@ class Service:
             "outputs": outputs,
         }
 
-    def _v2_tensor(self, tensor: dict) -> np.ndarray:
+    def _v2_tensor(self, tensor: dict, max_pictures: int) -> np.ndarray:
         shape = tensor.get("shape")
         datatype = str(tensor.get("datatype", "")).upper()
         data = tensor.get("data")
-        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        if not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        ):
             raise RequestError(400, "shape must be a list of non-negative whole numbers")
+        if len(shape) > MAX_DIMS:
+            raise RequestError(400, f"shape has {len(shape)} dimensions, more than {MAX_DIMS}")
         if not isinstance(data, list):
             raise RequestError(400, "data must be a list")
         if datatype == "BYTES":
@@ -269,16 +283,23 @@ class Service:
             flat = _flatten(data)
             if len(shape) != 1 or shape[0] != len(flat):
                 raise RequestError(400, "a BYTES input has shape [N] with N pictures")
+            if len(flat) > max_pictures:
+                raise RequestError(413, f"send at most {max_pictures} pictures in one request")
             return np.stack([self._picture_array(_picture_bytes(item)) for item in flat])
         if datatype not in ("FP32", "FP64", "INT32", "INT64", "UINT8", "FP16"):
             raise RequestError(400, f"unsupported datatype {datatype or '(none)'}")
         try:
-            x = np.asarray(_flatten(data), dtype=np.float32)
-        except (TypeError, ValueError):
+            x = np.asarray(_flatten(data), dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
             raise RequestError(400, "data must hold numbers only") from None
-        if int(np.prod(shape)) != x.size:
-            raise RequestError(400, f"shape {shape} needs {int(np.prod(shape))} values, got {x.size}")
-        x = x.reshape(shape)
+        need = math.prod(shape)  # Python ints: np.prod wrapped around and let a wrong shape through
+        if need != x.size:
+            raise RequestError(400, f"shape {shape} needs {need} values, got {x.size}")
+        _check_range(x)
+        try:
+            x = x.astype(np.float32).reshape(shape)
+        except ValueError:  # e.g. [2**62, 4, 0]: no values, but a dimension numpy cannot make
+            raise RequestError(400, f"shape {shape} cannot be made into an array") from None
         if self.is_image:
             if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
                 h, w, c = self.input_shape
@@ -288,6 +309,23 @@ class Service:
                 raise RequestError(400, "tabular input has shape [N, features]")
             return self._rows(x.tolist())
         return x
+
+
+def _check_range(x: np.ndarray) -> None:
+    """Models compute in float32: NaN, infinity and values past float32's range are refused (400)."""
+    if x.size and not np.isfinite(x).all():
+        raise RequestError(400, "the values must be finite numbers (no NaN or infinity)")
+    if x.size and float(np.abs(x).max()) > FLOAT32_MAX:
+        raise RequestError(400, f"the values must lie within +-{FLOAT32_MAX:.4g} (float32)")
+
+
+def _finite(pred: np.ndarray) -> np.ndarray:
+    pred = np.asarray(pred)
+    if pred.dtype.kind == "f" and not np.isfinite(pred).all():
+        raise RequestError(
+            400, "the model's answer for these values is not a finite number; are they in range?"
+        )
+    return pred
 
 
 def _flatten(data) -> list:

@@ -22,7 +22,7 @@ DOCKERIGNORE = """# Only what the Dockerfile copies is needed; keep caches and s
 **/*.key
 **/*.pem
 """
-SERVING_FILES = ("server.py", "service.py", "backends.py", "pictures.py", "cli.py")
+SERVING_FILES = ("server.py", "connections.py", "service.py", "backends.py", "pictures.py", "cli.py")
 EXTRA_PACKAGES = {".skops": "skops"}  # loaders a model format needs in the image
 
 
