@@ -23,7 +23,9 @@ DOCKERIGNORE = """# Only what the Dockerfile copies is needed; keep caches and s
 **/*.pem
 """
 SERVING_FILES = ("server.py", "connections.py", "service.py", "backends.py", "pictures.py", "cli.py")
-EXTRA_PACKAGES = {".skops": "skops"}  # loaders a model format needs in the image
+# Loaders a model format needs in the image. skops is pinned: the server's list of types it trusts
+# (dockerfiles/_serving/backends.py) was checked against this version's own trusted defaults.
+EXTRA_PACKAGES = {".skops": "skops==0.16.0"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def requirements_text(template: Template, clean: dict[str, Any]) -> str:
     names = {requirement_name(p) for p in packages}
     model = str(clean.get("model") or "")
     for suffix, package in EXTRA_PACKAGES.items():
-        if model.lower().endswith(suffix) and package not in names:
+        if model.lower().endswith(suffix) and requirement_name(package) not in names:
             packages.append(package)
     return "".join(f"{p}\n" for p in packages)
 
