@@ -23,6 +23,7 @@ class ErrorKind(str, Enum):
     API = "api"  # any other engine answer or failure
     REGISTRY = "registry"  # the registry failed a pull or push
     CANCELLED = "cancelled"  # the user cancelled (a log-in)
+    CREDENTIALS = "credentials"  # the Docker CLI's credential store could not be read or written
     PERMISSION_DENIED = "permission_denied"  # a local file or folder this user may not read or write
 
     def __str__(self) -> str:
