@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +17,8 @@ from pathlib import Path
 
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
+from gui.engine.reference import split_reference
+from gui.engine.streams import CancellableStream, close_response
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
@@ -62,11 +62,13 @@ class BuildError(EngineError):
         self.instruction = instruction
 
 
-class ImageBuild:
+class ImageBuild(CancellableStream):
     """One build of a context folder into `tag`. Iterate it once for BuildLine records.
 
     A failed build raises BuildError after yielding the error line; a cancelled build ends with a
-    line whose `cancelled` is set. `steps` and `image_id` are filled in as the build goes."""
+    line whose `cancelled` is set. `steps` and `image_id` are filled in as the build goes.
+    `close()` only ends the stream (the engine then drops the build); `cancel()` also waits until
+    it really did."""
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class ImageBuild:
         nocache: bool = False,
         dockerfile: str = "Dockerfile",
     ):
+        super().__init__()
         self.engine = engine
         self.context_dir = str(context_dir)
         self.tag = tag
@@ -88,9 +91,6 @@ class ImageBuild:
         self.steps: list[BuildStep] = []
         self.image_id = ""
         self.cancelled = False
-        self._cancel = threading.Event()
-        self._lock = threading.Lock()
-        self._response = None
         self._containers: list[str] = []
         self._tag_before: str | None = None
         self._started = False
@@ -98,11 +98,7 @@ class ImageBuild:
     # -- cancel -------------------------------------------------------------------------
     def cancel(self, timeout: float = 15.0) -> None:
         """Stop the build from any thread; returns once no build container of it runs any more."""
-        self._cancel.set()
-        with self._lock:
-            response = self._response
-        if response is not None:
-            _abort(response)
+        self.close()
         if self._started:
             self._reap(timeout)
 
@@ -138,7 +134,7 @@ class ImageBuild:
             return
         if now == self._tag_before:
             return
-        repo, tag = _split(self.tag)
+        repo, tag = split_reference(self.tag)
         with contextlib.suppress(Exception):
             if self._tag_before:
                 api.tag(self._tag_before, repo, tag, force=True)
@@ -161,23 +157,19 @@ class ImageBuild:
         try:
             yield from self._run(api)
         finally:
-            with self._lock:
-                response, self._response = self._response, None
+            response = self._let_go()
             if response is not None:
                 with contextlib.suppress(Exception):
                     response.close()
             api.close()
 
+    def _cut(self, response) -> None:
+        # docker-py's reader of the build takes a closed response as the end of the stream.
+        close_response(response)
+
     def _run(self, api) -> Iterator[BuildLine]:
-        captured: dict = {}
-        original = api._stream_helper
-
-        def helper(response, decode=False):  # docker-py has no handle on the response: keep it
-            captured["response"] = response
-            return original(response, decode=decode)
-
-        api._stream_helper = helper
-        if self._cancel.is_set():
+        self._hold_responses_of(api)  # docker-py's build() gives no handle on its response
+        if self.closed:
             yield self._cancelled_line(0, 0)
             return
         try:
@@ -193,14 +185,10 @@ class ImageBuild:
                 buildargs=self.buildargs or None,
             )
         except Exception as exc:
-            if self._cancel.is_set():
+            if self.closed:
                 yield self._cancelled_line(0, 0)
                 return
             raise translate(exc, self.engine.url) from None
-        with self._lock:
-            self._response = captured.get("response")
-        if self._cancel.is_set() and self._response is not None:
-            _abort(self._response)
         step = total = 0
         instruction = ""
         pending = ""
@@ -234,13 +222,13 @@ class ImageBuild:
         except BuildError:
             raise
         except Exception as exc:
-            if self._cancel.is_set():
+            if self.closed:
                 yield self._cancelled_line(step, total)
                 return
             raise translate(exc, self.engine.url) from None
         if pending.strip():
             yield self._parse(pending.rstrip("\r"), step, total)
-        if self._cancel.is_set():
+        if self.closed:
             yield self._cancelled_line(step, total)
             return
         if not self.image_id:
@@ -283,24 +271,3 @@ class ImageBuild:
     def _cancelled_line(self, step: int, total: int) -> BuildLine:
         self.cancelled = True
         return BuildLine(text="Build cancelled", step=step, total=total, cancelled=True)
-
-
-def _abort(response) -> None:
-    """Close a streaming response from another thread: shut the socket down so a blocked read returns."""
-    raw = getattr(response, "raw", None)
-    sock = getattr(getattr(raw, "_connection", None), "sock", None)
-    if sock is None:
-        fp = getattr(getattr(raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        response.close()
-
-
-def _split(ref: str) -> tuple[str, str]:
-    name, sep, tag = ref.rpartition(":")
-    if sep and "/" not in tag:
-        return name, tag
-    return ref, "latest"

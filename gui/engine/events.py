@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
 from gui.engine.models import EngineEvent
+from gui.engine.streams import CancellableStream
 
 WATCHED_TYPES = ("container", "image")
 
@@ -26,7 +27,7 @@ def to_event(raw: dict) -> EngineEvent:
     )
 
 
-class EventFollower:
+class EventFollower(CancellableStream):
     """Iterate to follow the engine's events; reconnects after a drop, until ``close()``.
 
     Besides the engine's own events it yields ``EngineEvent(type="connection", action=
@@ -36,42 +37,31 @@ class EventFollower:
     """
 
     def __init__(self, engine: Engine, backoff: tuple[float, float] = (0.25, 2.0)):
+        super().__init__()
         self.engine = engine
         self._backoff = backoff
-        self._closed = threading.Event()
         self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._stream = None
-        self._api = None
 
     def retry_now(self) -> None:
         """Skip the wait before the next reconnection attempt."""
         self._wake.set()
 
-    def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        with self._lock:
-            stream, api = self._stream, self._api
-        for thing in (stream, api):
-            if thing is not None:
-                try:
-                    thing.close()
-                except Exception:
-                    pass
+    def _on_close(self) -> None:
+        self._wake.set()  # no reconnection wait
 
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
+    def _cut(self, held) -> None:
+        # docker-py's events() is its own CancellableStream: its close() cuts the socket.
+        for thing in held:
+            try:
+                thing.close()
+            except Exception:
+                pass
 
     def _open(self):
         api = self.engine.stream_api()
         since = time.time()
         stream = api.events(decode=True, since=int(since) - 1, filters={"type": list(WATCHED_TYPES)})
-        with self._lock:
-            self._api, self._stream = api, stream
-        if self._closed.is_set():
-            self.close()
+        self._hold((stream, api))  # closed already: closes both, and the loop below ends
         return stream
 
     def _why_ended(self) -> str:
@@ -84,34 +74,33 @@ class EventFollower:
 
     def __iter__(self) -> Iterator[EngineEvent]:
         delay = self._backoff[0]
-        while not self._closed.is_set():
+        while not self.closed:
             try:
                 stream = self._open()
                 yield EngineEvent("connection", "connected", time=time.time())
                 delay = self._backoff[0]
                 for raw in stream:
-                    if self._closed.is_set():
+                    if self.closed:
                         return
                     yield to_event(raw)
                 reason = self._why_ended()
             except Exception as exc:
-                if self._closed.is_set():
+                if self.closed:
                     return
                 self.engine.reset()
                 reason = str(translate(exc, self.engine.url))
             finally:
-                with self._lock:
-                    api, self._api, self._stream = self._api, None, None
-                if api is not None:
+                held = self._let_go()
+                if held is not None:
                     try:
-                        api.close()
+                        held[1].close()  # the client; the stream ended with it
                     except Exception:
                         pass
-            if self._closed.is_set():
+            if self.closed:
                 return
             yield EngineEvent("connection", "disconnected", time=time.time(), message=reason)
             self._wake.wait(delay)
             self._wake.clear()
-            if self._closed.is_set():
+            if self.closed:
                 return
             delay = min(delay * 2, self._backoff[1])

@@ -17,7 +17,7 @@ from typing import IO
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
 from gui.engine.state import container_state, ended_message
-from gui.engine.streams import interrupt_response, open_stream, shutdown_response
+from gui.engine.streams import CancellableStream, interrupt_response, open_stream, shutdown_response
 
 BATCH_SECONDS = 0.05  # deliver lines at most this often
 MAX_BATCH = 50_000  # ... or as soon as this many are waiting
@@ -191,12 +191,13 @@ def stamp_to_since(stamp: str) -> str:
     return f"{int(dt.timestamp())}.{nanos}"
 
 
-class LogReader:
+class LogReader(CancellableStream):
     """Iterate for LogBatch items of one log request; ``close()`` from any thread ends it at once."""
 
     def __init__(self, engine: Engine, container_id: str, *, follow: bool, timestamps: bool = True,
                  tail: int | str = "all", since: str | None = None, until: str | None = None,
                  tty: bool | None = None):
+        super().__init__()
         self.engine = engine
         self.container_id = container_id
         self.follow = follow
@@ -205,39 +206,26 @@ class LogReader:
         self.since = since
         self.until = until
         self.tty = tty
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._stream = None
         self.ended_cleanly = False  # the engine ended the response (not close(), not an error)
 
-    def close(self) -> None:
-        self._closed.set()
-        with self._lock:
-            stream = self._stream
-        if stream is not None and not interrupt_response(stream[1]):
-            shutdown_response(*stream)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
+    def _cut(self, held) -> None:
+        api, res = held
+        if not interrupt_response(res):  # no socket to shut down: close it under the reader
+            shutdown_response(api, res)
 
     def __iter__(self) -> Iterator[LogBatch]:
         tty = self.tty if self.tty is not None else _is_tty(self.engine, self.container_id)
         params = _params(self.follow, self.timestamps, self.tail, self.since, self.until)
-        stream = open_stream(self.engine, "/containers/{0}/logs", self.container_id, params)
-        with self._lock:
-            self._stream = stream
-        if self._closed.is_set():
-            shutdown_response(*stream)
+        api, res, read, chunked = open_stream(self.engine, "/containers/{0}/logs", self.container_id, params)
+        if not self._hold((api, res)):
+            shutdown_response(api, res)
             return
-        api, res, read, chunked = stream
         decoder = LineDecoder(chunked, multiplexed=not tty, timestamps=self.timestamps)
         reader_done = threading.Event()
         try:
             yield from self._batches(read, decoder, reader_done)
         finally:
-            with self._lock:
-                self._stream = None
+            self._let_go()
             interrupt_response(res)
             # Close only once the reading thread let go of the response (see interrupt_response).
             if reader_done.wait(5.0):
@@ -250,7 +238,7 @@ class LogReader:
 
         def pump() -> None:
             try:
-                while not self._closed.is_set() and not decoder.done:
+                while not self.closed and not decoder.done:
                     data = read(READ_SIZE)
                     if not data:
                         break
@@ -264,7 +252,7 @@ class LogReader:
                     decoder.flush(box["texts"], box["stamps"], box["stderr"])
                     box["at"] = time.monotonic()
             except Exception as exc:
-                if not self._closed.is_set():
+                if not self.closed:
                     box["error"] = exc
             finally:
                 with cond:
@@ -277,13 +265,13 @@ class LogReader:
         last = 0.0
         while True:
             with cond:
-                while not box["texts"] and not box["end"] and not self._closed.is_set():
+                while not box["texts"] and not box["end"] and not self.closed:
                     cond.wait(0.5)
                 # Hold back a little so lines arrive in few, larger batches.
-                while (not box["end"] and not self._closed.is_set() and len(box["texts"]) < MAX_BATCH
+                while (not box["end"] and not self.closed and len(box["texts"]) < MAX_BATCH
                        and (wait := last + BATCH_SECONDS - time.monotonic()) > 0):
                     cond.wait(wait)
-                if self._closed.is_set():
+                if self.closed:
                     return
                 texts, stamps, stderr, at = box["texts"], box["stamps"], box["stderr"], box["at"]
                 box["texts"], box["stamps"], box["stderr"] = [], [], set()
@@ -306,7 +294,7 @@ def _subset(batch: LogBatch, keep: list[int]) -> LogBatch:
                     frozenset(where[i] for i in batch.stderr if i in where), batch.received_at)
 
 
-class LogFollower:
+class LogFollower(CancellableStream):
     """Follow a container's log: the last ``tail`` lines, then new ones as they come.
 
     Yields LogBatch items, and a final LogEnded when the container stops, is removed, or the
@@ -315,24 +303,11 @@ class LogFollower:
     """
 
     def __init__(self, engine: Engine, container_id: str, tail: int | str = 1000, timestamps: bool = True):
+        super().__init__()
         self.engine = engine
         self.container_id = container_id
         self.tail = tail
         self.timestamps = timestamps
-        self._closed = threading.Event()
-        self._reader: LogReader | None = None
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._closed.set()
-        with self._lock:
-            reader = self._reader
-        if reader is not None:
-            reader.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
 
     def __iter__(self) -> Iterator[LogBatch | LogEnded]:
         since: str | None = None
@@ -344,12 +319,10 @@ class LogFollower:
         except EngineError as exc:
             yield LogEnded(str(exc) if exc.kind != "not_found" else "container was removed")
             return
-        while not self._closed.is_set():
+        while not self.closed:
             reader = LogReader(self.engine, self.container_id, follow=True, timestamps=True, tail=tail,
                                since=since, tty=tty)
-            with self._lock:
-                self._reader = reader
-            if self._closed.is_set():
+            if not self._hold(reader):  # the reader is what close() closes
                 return
             try:
                 for batch in reader:
@@ -364,11 +337,11 @@ class LogFollower:
                     if batch.texts:
                         yield batch
             except EngineError as exc:
-                if self._closed.is_set():
+                if self.closed:
                     return
                 yield LogEnded(self._why(str(exc)))
                 return
-            if self._closed.is_set():
+            if self.closed:
                 return
             state, code = container_state(self.engine, self.container_id)
             if state in ("running", "paused") and reopened < 5:

@@ -8,8 +8,6 @@ TransferResult; ``close()`` from any thread cancels it by closing the engine's H
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,6 +15,7 @@ from gui.engine import credentials
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
 from gui.engine.reference import ImageReference, ReferenceError, parse_reference
+from gui.engine.streams import CancellableStream, close_response
 
 LAYER_ID = re.compile(r"[0-9a-f]{12}")
 DONE_STATUSES = ("Pull complete", "Already exists", "Pushed", "Layer already exists", "Mounted from")
@@ -105,27 +104,7 @@ def _error(exc: BaseException, engine: Engine, registry: str) -> EngineError:
     return err
 
 
-def _shutdown(response) -> None:
-    """Close a streaming response's connection from another thread (ends a blocked read)."""
-    try:
-        fp = response.raw._fp.fp
-        raw = getattr(fp, "raw", None)
-        sock = getattr(raw, "sock", None) or getattr(raw, "_sock", None) if raw is not None else None
-        channel = getattr(fp, "channel", None)
-        if channel is not None:  # ssh:// (paramiko)
-            channel.close()
-        elif sock is not None:
-            sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-    except Exception:
-        pass
-    try:
-        response.close()
-    except Exception:
-        pass
-
-
-class Transfer:
+class Transfer(CancellableStream):
     """One pull or push. Iterate (on a worker thread) for progress; ``close()`` cancels it.
 
     The reference is checked when the Transfer is made, so a bad one fails before any call
@@ -136,36 +115,31 @@ class Transfer:
                  login: credentials.Credentials | None = None):
         if kind not in ("pull", "push"):
             raise ValueError(f"kind must be pull or push, not {kind!r}")
+        super().__init__()
         self.engine = engine
         self.kind = kind
         self.reference = _target(kind, reference)
         self._login = login
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._response = None
-        self._api = None
 
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def close(self) -> None:
-        self._closed.set()
-        with self._lock:
-            response, api = self._response, self._api
+    def _cut(self, held) -> None:
+        # Closing the response makes the engine abort the transfer; docker-py's reader of it
+        # takes a closed response as the end (unlike the fast log reader).
+        api, response = held
         if response is not None:
-            _shutdown(response)
-        if api is not None:
-            try:
-                api.close()
-            except Exception:
-                pass
+            close_response(response)
+        try:
+            api.close()
+        except Exception:
+            pass
 
-    def _on_response(self, response, *args, **kwargs):
-        with self._lock:
-            self._response = response
-        if self._closed.is_set():
-            _shutdown(response)
+    def _hold_responses_of(self, api) -> None:
+        # Hold (client, response): close() closes the client too, even before the engine answers.
+        self._hold((api, None))
+
+        def hook(response, *args, **kwargs):
+            self._hold((api, response))
+
+        api.hooks["response"].append(hook)
 
     def _open(self, api):
         ref = self.reference
@@ -183,16 +157,14 @@ class Transfer:
             api = self.engine.stream_api()
         except Exception as exc:
             raise translate(exc, self.engine.url) from None
-        api.hooks["response"].append(self._on_response)
-        with self._lock:
-            self._api = api
+        self._hold_responses_of(api)
         try:
-            if self._closed.is_set():
+            if self.closed:
                 return
             try:
                 stream = self._open(api)
                 for chunk in stream:
-                    if self._closed.is_set():
+                    if self.closed:
                         return
                     if chunk.get("error"):
                         raise EngineError(readable_error(chunk["error"], registry), "registry")
@@ -203,10 +175,10 @@ class Transfer:
             except (EngineError, ReferenceError):
                 raise
             except Exception as exc:
-                if self._closed.is_set():
+                if self.closed:
                     return
                 raise _error(exc, self.engine, registry) from None
-            if self._closed.is_set():
+            if self.closed:
                 return
             if self.kind == "pull" and not digest:
                 raise EngineError(f"The pull of {self.reference} ended early: the engine closed the stream.",
@@ -214,8 +186,7 @@ class Transfer:
             image = self.engine.call(lambda a: a.inspect_image(str(self.reference)))
             yield TransferResult(self.kind, str(self.reference), digest, image["Id"])
         finally:
-            with self._lock:
-                self._api = None
+            self._let_go()
             api.close()
 
 

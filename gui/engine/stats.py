@@ -8,7 +8,6 @@ follower checks the container's state then and ends with a StatsEnded.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ from datetime import datetime, timezone
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
 from gui.engine.state import container_state, ended_message
-from gui.engine.streams import interrupt_response, open_stream, shutdown_response
+from gui.engine.streams import CancellableStream, open_stream, shutdown_response
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -120,27 +119,14 @@ def _lines(res) -> Iterator[bytes]:
         yield buf
 
 
-class StatsFollower:
+class StatsFollower(CancellableStream):
     """Iterate for a StatsSample about every second, then one StatsEnded when the container stops,
     is removed or the engine goes away. ``close()`` from any thread ends it at once."""
 
     def __init__(self, engine: Engine, container_id: str):
+        super().__init__()
         self.engine = engine
         self.container_id = container_id
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._res = None
-
-    def close(self) -> None:
-        self._closed.set()
-        with self._lock:
-            res = self._res
-        if res is not None:
-            interrupt_response(res)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
 
     def _ended(self) -> StatsEnded:
         try:
@@ -156,14 +142,12 @@ class StatsFollower:
         except EngineError as exc:
             yield self._ended() if exc.kind == "not_found" else StatsEnded(str(exc))
             return
-        with self._lock:
-            self._res = res
         previous: StatsSample | None = None
         try:
-            if self._closed.is_set():
+            if not self._hold(res):
                 return
             for line in _lines(res):
-                if self._closed.is_set():
+                if self.closed:
                     return
                 raw = json.loads(line)
                 if is_stopped_sample(raw):
@@ -174,15 +158,14 @@ class StatsFollower:
                     continue
                 previous = to_sample(raw, previous)
                 yield previous
-            if not self._closed.is_set():
+            if not self.closed:
                 yield self._ended()
         except EngineError as exc:
-            if not self._closed.is_set():
+            if not self.closed:
                 yield StatsEnded(str(exc))
         except Exception as exc:
-            if not self._closed.is_set():
+            if not self.closed:
                 yield StatsEnded(str(translate(exc, self.engine.url)))
         finally:
-            with self._lock:
-                self._res = None
+            self._let_go()
             shutdown_response(api, res)
