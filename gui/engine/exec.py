@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+import codecs
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
-from gui.engine.streams import interrupt_response, shutdown_response
+from gui.engine.streams import CancellableStream, shutdown_response
 
 NOT_EXECUTABLE, NOT_FOUND = 126, 127
 
@@ -39,52 +39,25 @@ def exit_message(code: int | None, argv: Sequence[str], output: str = "") -> str
     return f"exit code {code}"
 
 
-def _frames(read, tty: bool) -> Iterator[tuple[int, bytes]]:
-    """(stream, data) pieces of an attached exec socket (multiplexed unless tty)."""
-    buf = b""
-    while True:
-        data = read(65536)
-        if not data:
-            break
-        if tty:
-            yield 1, data
-            continue
-        buf += data
-        while len(buf) >= 8:
-            size = int.from_bytes(buf[4:8], "big")
-            if len(buf) < 8 + size:
-                break
-            yield buf[0], buf[8:8 + size]
-            buf = buf[8 + size:]
-
-
-class ExecRun:
+class ExecRun(CancellableStream):
     """Iterate for ExecOutput pieces as the command writes them, then one ExecExit.
 
     Raises EngineError when the command cannot start ("container ... is not running").
     ``close()`` from any thread stops reading (the engine has no way to kill an exec'd process).
+    The output comes from docker-py's ``exec_start(stream=True, demux=True)``.
     """
 
     def __init__(self, engine: Engine, container_id: str, argv: Sequence[str], workdir: str | None = None,
                  user: str = "", environment: dict[str, str] | None = None):
         if not argv:
             raise EngineError("Enter a command to run.", "bad_request")
+        super().__init__()
         self.engine = engine
         self.container_id = container_id
         self.argv = list(argv)
         self.workdir = workdir
         self.user = user
         self.environment = environment
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._res = None
-
-    def close(self) -> None:
-        self._closed.set()
-        with self._lock:
-            res = self._res
-        if res is not None:
-            interrupt_response(res)
 
     def _create(self) -> str:
         try:
@@ -104,36 +77,39 @@ class ExecRun:
 
     def __iter__(self) -> Iterator[ExecOutput | ExecExit]:
         exec_id = self._create()
-        api = self.engine.stream_api()
-        res = None
         try:
-            res = api._post_json(api._url("/exec/{0}/start", exec_id), data={"Tty": False, "Detach": False},
-                                 stream=True)
-            api._raise_for_status(res)
+            api = self.engine.stream_api()
         except Exception as exc:
-            shutdown_response(api, res)
             raise translate(exc, self.engine.url) from None
-        with self._lock:
-            self._res = res
+        self._hold_responses_of(api)  # docker-py's exec stream gives no handle on its response
         tail = ""
         try:
-            if self._closed.is_set():
-                return
-            for kind, data in _frames(res.raw.read1, tty=False):
-                if self._closed.is_set():
+            try:
+                frames = api.exec_start(exec_id, stream=True, demux=True)
+            except Exception as exc:
+                raise translate(exc, self.engine.url) from None
+            # A character may be split between two reads: decode each stream incrementally.
+            decoders = [codecs.getincrementaldecoder("utf-8")("replace") for _ in range(2)]
+            for out, err in frames:
+                if self.closed:
                     return
-                text = data.decode("utf-8", "replace")
-                tail = (tail + text)[-2000:]
-                yield ExecOutput(text, stderr=kind == 2)
+                stderr = out is None
+                text = decoders[stderr].decode(err if stderr else out)
+                if text:
+                    tail = (tail + text)[-2000:]
+                    yield ExecOutput(text, stderr=stderr)
+            for stderr, decoder in enumerate(decoders):
+                text = decoder.decode(b"", final=True)
+                if text:
+                    tail = (tail + text)[-2000:]
+                    yield ExecOutput(text, stderr=bool(stderr))
         except Exception as exc:
-            if self._closed.is_set():
+            if self.closed:
                 return
             raise translate(exc, self.engine.url) from None
         finally:
-            with self._lock:
-                self._res = None
-            shutdown_response(api, res)
-        if self._closed.is_set():
+            shutdown_response(api, self._let_go())
+        if self.closed:
             return
         code = self.engine.call(lambda a: a.exec_inspect(exec_id)).get("ExitCode")
         yield ExecExit(code, exit_message(code, self.argv, tail))
