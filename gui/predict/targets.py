@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gui.engine.ports import host_url, published_url  # noqa: F401  (host_url: part of this API)
+
 PROTOCOL_LABEL = "ai-container-studio.protocol"
 TASK_LABEL = "ai-container-studio.task"
 PORT_LABEL = "ai-container-studio.port"
 DEFAULT_PORT = 8080
-ANY_HOST = ("", "0.0.0.0", "::", "[::]")
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,6 @@ class Target:
 def _labels(container) -> dict[str, str]:
     labels = getattr(container, "labels", ()) or ()
     return dict(labels) if not isinstance(labels, dict) else labels
-
-
-def host_url(host_ip: str, host_port: int) -> str:
-    """The URL to reach a published port from this machine (a wildcard binding means loopback)."""
-    if host_ip in ANY_HOST:
-        host = "127.0.0.1"
-    elif ":" in host_ip:
-        host = f"[{host_ip.strip('[]')}]"
-    else:
-        host = host_ip
-    return f"http://{host}:{host_port}"
 
 
 def target_of(container) -> Target | None:
@@ -70,17 +60,10 @@ def target_of(container) -> Target | None:
         port = int(raw_port.split("/")[0])
     except ValueError:
         return Target(container_port=0, problem=f"its {PORT_LABEL} label is not a port: {raw_port!r}", **base)
-    bindings = [
-        p
-        for p in getattr(container, "ports", ()) or ()
-        if p.container_port == port and (p.protocol or "tcp") == "tcp" and p.host_port
-    ]
-    if not bindings:
+    url = published_url(container, port)
+    if not url:
         return Target(container_port=port, problem=f"port {port} is not published to the host", **base)
-    # Prefer an IPv4 binding; loopback or wildcard before a specific address.
-    bindings.sort(key=lambda p: (":" in (p.host_ip or ""), p.host_ip not in ANY_HOST + ("127.0.0.1",)))
-    best = bindings[0]
-    return Target(container_port=port, url=host_url(best.host_ip or "", best.host_port), **base)
+    return Target(container_port=port, url=url, **base)
 
 
 def find_targets(containers: Iterable) -> list[Target]:
