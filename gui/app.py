@@ -36,6 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="add the app to the desktop menu of this user (freedesktop entry and icons) and exit")
     p.add_argument("--uninstall-desktop-entry", action="store_true",
                    help="remove what --install-desktop-entry added and exit")
+    p.add_argument("--theme", choices=("system", "light", "dark"),
+                   help="colours of the window (default: AICS_THEME, else follow the system's light or dark "
+                        "theme)")
     args = p.parse_args(argv)
     if args.require_engine and not args.self_test:
         p.error("--require-engine only goes with --self-test")
@@ -54,6 +57,9 @@ def ensure_app():
         app.setApplicationVersion(__version__)
         app.setOrganizationName(APP_ID)
         app.setDesktopFileName(APP_ID)
+        from gui.qt.common.style import apply_theme
+
+        apply_theme(app)
     return app
 
 
@@ -196,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return _desktop_entry(install=args.install_desktop_entry)
+    if args.theme:
+        os.environ["AICS_THEME"] = args.theme
     app = ensure_app()
     app.setWindowIcon(app_icon())
     from gui.qt.shell.crash import CrashReporter

@@ -18,6 +18,19 @@ from gui.qt.common.filter_proxy import RecordFilterProxy
 from gui.qt.common.table_models import RecordRole, RecordTableModel
 
 
+def fit_header_text(header: QHeaderView) -> None:
+    """Widen every section that is narrower than its title (plus room for the sort arrow)."""
+    model = header.model()
+    if model is None:
+        return
+    fm = header.fontMetrics()
+    for section in range(header.count()):
+        text = str(model.headerData(section, header.orientation()) or "")
+        needed = fm.horizontalAdvance(text) + 36
+        if header.sectionSize(section) < needed and section != header.count() - 1:
+            header.resizeSection(section, needed)
+
+
 class ListPage(QWidget):
     def __init__(self, model: RecordTableModel, view_name: str, noun: str, sort_column: int, parent=None):
         super().__init__(parent)
@@ -79,6 +92,10 @@ class ListPage(QWidget):
             row.addWidget(widget)
         row.addWidget(filter_edit, 1)
         self.top.addLayout(row)
+
+    def showEvent(self, event) -> None:
+        fit_header_text(self.view.horizontalHeader())
+        super().showEvent(event)
 
     def _update_count(self, *args) -> None:
         n = self.model.rowCount()

@@ -31,6 +31,7 @@ from gui.engine.runspec import (
     has_nvidia_runtime,
     run_container,
 )
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Op, message_of, run
 
 
@@ -45,7 +46,10 @@ class EditableTable(QWidget):
         self.table.setObjectName(name)
         self.table.setHorizontalHeaderLabels(headers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Columns as wide as their header (or value), the last one takes the rest: no header is cut.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(110)
         self.table.itemChanged.connect(lambda _i: self.changed.emit())
         add = QPushButton("Add", self)
@@ -141,7 +145,7 @@ class RunDialog(QDialog):
         self.problems = QLabel(self)
         self.problems.setObjectName("runProblems")
         self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #b3261e;")
+        set_role(self.problems, "error")
         self.run_button = QPushButton("Run", self)
         self.run_button.setObjectName("runButton")
         self.run_button.setDefault(True)

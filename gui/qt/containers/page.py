@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 
 from gui.engine import ContainerInfo, EngineError
 from gui.engine.actions import anonymous_volumes, container_action
+from gui.qt.common.badges import StateBadgeDelegate
 from gui.qt.common.feedback import confirm, show_error
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import ContainerTableModel, RecordRole
@@ -63,7 +64,8 @@ class ContainersPage(ListPage):
 
         header = self.view.horizontalHeader()
         header.resizeSection(1, 230)
-        header.resizeSection(2, 90)
+        header.resizeSection(2, 110)
+        self.view.setItemDelegateForColumn(2, StateBadgeDelegate(self.view))
         header.resizeSection(3, 250)
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("containersToolbar")

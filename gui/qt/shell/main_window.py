@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QTabWidget,
@@ -16,16 +19,24 @@ from PySide6.QtWidgets import (
 
 from gui import APP_NAME
 from gui.engine import EngineInfo
+from gui.qt.common import style
 from gui.qt.containers.page import ContainersPage
 from gui.qt.containers.tools import install_container_tools, install_image_tools
 from gui.qt.images.page import ImagesPage
 from gui.qt.shell.engine_switcher import EngineSwitcher
 from gui.qt.shell.session import EngineSession
 
-BANNER_STYLE = """
-QFrame#engineBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }
-QLabel#engineBannerText { color: #611a15; }
-"""
+# The sidebar's pages: (tab title, icon key in style.ICONS).
+PAGE_ICONS = {"Containers": "containers", "Images": "images", "Build": "build", "Predict": "predict"}
+
+
+def default_size() -> QSize:
+    """80 % of the screen's available area (what the window opens at before it remembers a size)."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(1100, 700)
+    area = screen.availableGeometry()
+    return QSize(max(900, int(area.width() * 0.8)), max(600, int(area.height() * 0.8)))
 
 
 class EngineBanner(QFrame):
@@ -33,8 +44,7 @@ class EngineBanner(QFrame):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("engineBanner")
-        self.setStyleSheet(BANNER_STYLE)
+        self.setObjectName("engineBanner")  # coloured by the application stylesheet (style.py)
         self.text = QLabel(self)
         self.text.setObjectName("engineBannerText")
         self.text.setWordWrap(True)
@@ -61,7 +71,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
-        self.resize(1100, 700)
+        self.resize(default_size())
 
         self.containers_page = ContainersPage(self, self)
         self.images_page = ImagesPage(self, self)
@@ -87,23 +97,58 @@ class MainWindow(QMainWindow):
         self._add_lazy_page("Predict", "predict", self._make_predict_page)
         self.pages.currentChanged.connect(self._materialize)
 
-        corner = QWidget(self)
-        corner_layout = QHBoxLayout(corner)
-        corner_layout.setContentsMargins(0, 0, 4, 2)
-        corner_layout.addWidget(QLabel("Engine:", corner))
-        self.engine_switcher = EngineSwitcher(session.target, parent=corner)
+        # A sidebar shows the pages (icon and name) and the engine; `pages` stays the QTabWidget
+        # that holds them (its tab bar hidden), so pages.setCurrentWidget/tabText work as before.
+        self.pages.tabBar().hide()
+        sidebar_panel = QWidget(self)
+        sidebar_panel.setObjectName("sidebarPanel")
+        sidebar_panel.setFixedWidth(220)
+        side = QVBoxLayout(sidebar_panel)
+        side.setContentsMargins(0, 0, 0, 10)
+        side.setSpacing(4)
+        title = QLabel(APP_NAME, sidebar_panel)
+        title.setObjectName("sidebarTitle")
+        side.addWidget(title)
+        self.sidebar = QListWidget(sidebar_panel)
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(22, 22))
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for i in range(self.pages.count()):
+            item = QListWidgetItem(self.pages.tabText(i), self.sidebar)
+            item.setToolTip(f"{self.pages.tabText(i)} (Ctrl+{i + 1})")
+        self.sidebar.setCurrentRow(self.pages.currentIndex())
+        self.sidebar.currentRowChanged.connect(self._on_sidebar_row)
+        self.pages.currentChanged.connect(self._on_page_changed)
+        side.addWidget(self.sidebar, 1)
+        engine_label = QLabel("Engine", sidebar_panel)
+        engine_label.setObjectName("sidebarEngineLabel")
+        self.engine_switcher = EngineSwitcher(session.target, parent=sidebar_panel)
         self.engine_switcher.engineChosen.connect(self.switch_engine)
-        corner_layout.addWidget(self.engine_switcher)
-        self.pages.setCornerWidget(corner, Qt.Corner.TopRightCorner)
+        engine_box = QVBoxLayout()
+        engine_box.setContentsMargins(10, 0, 10, 0)
+        engine_box.addWidget(engine_label)
+        engine_box.addWidget(self.engine_switcher)
+        side.addLayout(engine_box)
+        for i in range(self.pages.count()):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self)
+            shortcut.activated.connect(lambda i=i: self.pages.setCurrentIndex(i))
 
         self.banner = EngineBanner(self)
         self.banner.retry.clicked.connect(self._on_retry)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
+        content = QWidget(self)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
+        central = QWidget(self)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(sidebar_panel)
+        row.addWidget(content, 1)
         self.setCentralWidget(central)
+        self._decorate()
+        style.notifier.changed.connect(self._decorate)
 
         self.engine_status = QLabel(self)
         self.engine_status.setObjectName("engineStatus")
@@ -118,6 +163,26 @@ class MainWindow(QMainWindow):
         holder.setObjectName(f"{key}PageHolder")
         index = self.pages.addTab(holder, title)
         self._lazy[index] = (key, make)
+
+    def _decorate(self) -> None:
+        """Icons in the theme's colours on the sidebar and on every page made so far."""
+        for i in range(self.sidebar.count()):
+            key = PAGE_ICONS.get(self.sidebar.item(i).text())
+            if key:
+                self.sidebar.item(i).setIcon(style.icon(style.ICONS[key]))
+        for i in range(self.pages.count()):
+            style.decorate(self.pages.widget(i))
+        style.decorate(self.banner)
+
+    def _on_sidebar_row(self, row: int) -> None:
+        if 0 <= row < self.pages.count():
+            self.pages.setCurrentIndex(row)
+
+    def _on_page_changed(self, index: int) -> None:
+        if self.sidebar.currentRow() != index:
+            self.sidebar.blockSignals(True)
+            self.sidebar.setCurrentRow(index)
+            self.sidebar.blockSignals(False)
 
     def _materialize(self, index: int) -> None:
         entry = self._lazy.pop(index, None)
@@ -135,6 +200,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(current)
         self.pages.blockSignals(False)
         holder.deleteLater()
+        style.decorate(page)
 
     def _page(self, key: str) -> QWidget:
         if key not in self._made:
@@ -195,9 +261,10 @@ class MainWindow(QMainWindow):
             self._on_info(self.session.info)
         elif state == "connecting":
             self.engine_status.setText(f"◌ Connecting to {url}…")
+            style.set_role(self.engine_status, "muted")
         else:
             self.engine_status.setText(f"● Not connected: {url}")
-            self.engine_status.setStyleSheet("color: #b3261e;")
+            style.set_role(self.engine_status, "error")
             self.banner.show_reason(message)
             self.banner.retry.setEnabled(True)
 
@@ -206,7 +273,7 @@ class MainWindow(QMainWindow):
             return
         version = f" (Docker Engine {info.version}, API {info.api_version})" if info else ""
         self.engine_status.setText(f"● Connected to {self.session.target.url}{version}")
-        self.engine_status.setStyleSheet("color: #1e7b34;")
+        style.set_role(self.engine_status, "ok")
         self.engine_status.setToolTip(f"Engine chosen by: {self.session.target.source}")
 
     def _on_containers_changed(self, upserts: list, removed: list) -> None:

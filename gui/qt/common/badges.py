@@ -1,0 +1,57 @@
+"""Coloured state badges (running, paused, exited, unhealthy ...) for the State column of the container list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+
+from gui.qt.common.style import BADGES, color
+from gui.qt.common.table_models import RecordRole
+
+
+def badge_state(container) -> str:
+    """The word on the badge: the engine's state, or "unhealthy" / "starting" from a health check."""
+    status = (getattr(container, "status", "") or "").lower()
+    if container.state == "running" and "(unhealthy)" in status:
+        return "unhealthy"
+    return container.state
+
+
+class StateBadgeDelegate(QStyledItemDelegate):
+    """Paints the state as a rounded, coloured pill with white text; the cell keeps its tooltip and sort."""
+
+    PAD_X, PAD_Y = 8, 3
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        rec = index.data(RecordRole)
+        if rec is None:
+            return super().paint(painter, option, index)
+        # Background (selection, alternate rows) as usual, then the pill instead of the text.
+        opt = option.__class__(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = option.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        state = badge_state(rec)
+        fm = option.fontMetrics
+        width = fm.horizontalAdvance(state) + 2 * self.PAD_X
+        height = min(option.rect.height() - 4, fm.height() + 2 * self.PAD_Y)
+        r = QRectF(option.rect.x() + 4, option.rect.center().y() - height / 2 + 1, width, height)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color(f"badge-{state}", widget) if state in BADGES else color("muted", widget))
+        painter.drawRoundedRect(r, height / 2, height / 2)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, state)
+        painter.restore()
+
+    def sizeHint(self, option, index) -> QSize:
+        size = super().sizeHint(option, index)
+        rec = index.data(RecordRole)
+        if rec is not None:
+            size.setWidth(option.fontMetrics.horizontalAdvance(badge_state(rec)) + 2 * self.PAD_X + 12)
+        return size
