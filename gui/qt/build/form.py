@@ -9,9 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from gui.builder import Field, Template
 from gui.qt.build.fields import FieldEditor, ImageEditor, make_editor
-
-ERROR_STYLE = "color: #b3261e;"
-INVALID_STYLE = "QLineEdit, QPlainTextEdit, QComboBox { border: 1px solid #d93025; border-radius: 3px; }"
+from gui.qt.common.style import set_role
 
 
 class BuildForm(QWidget):
@@ -78,7 +76,7 @@ class BuildForm(QWidget):
         error = QLabel(row)
         error.setObjectName(f"error_{f.name}")
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_STYLE)
+        set_role(error, "error")
         error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         error.hide()
         layout.addWidget(editor)
@@ -86,7 +84,7 @@ class BuildForm(QWidget):
         if f.help and f.type not in ("bool",):
             hint = QLabel(f.help, row)
             hint.setWordWrap(True)
-            hint.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+            set_role(hint, "hint")
             hint.setObjectName(f"help_{f.name}")
             layout.addWidget(hint)
         self.editors[f.name] = editor
@@ -128,7 +126,7 @@ class BuildForm(QWidget):
             message = errors.get(name, "")
             label.setText(message)
             label.setVisible(bool(message))
-            self.editors[name].setStyleSheet(INVALID_STYLE if message else "")
+            set_role(self.editors[name], "invalid" if message else None)
 
     def set_local_images(self, references: list[str]) -> None:
         self._local_images = list(references)

@@ -141,8 +141,9 @@ def set_role(widget: QWidget, role: str | None) -> None:
     if widget.property("role") == (role or ""):
         return
     widget.setProperty("role", role or "")
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
+    for w in (widget, *widget.findChildren(QWidget)):  # descendant rules ([role="invalid"] QLineEdit)
+        w.style().unpolish(w)
+        w.style().polish(w)
     widget.update()
 
 
@@ -186,8 +187,13 @@ QLabel[role="ok"] {{ color: {c['ok']}; }}
 QLabel[role="warning"] {{ color: {c['warning']}; }}
 QLabel[role="muted"], QLabel#dropHint, QLabel#cardStatus, QLabel#cardName {{ color: {c['muted']}; }}
 QLabel[role="title"] {{ font-size: 13pt; font-weight: 600; }}
+QLabel[role="hint"] {{ color: {c['muted']}; font-size: 11px; }}
+QLabel[role="strong-ok"] {{ color: {c['ok']}; font-weight: bold; }}
+QLabel[role="strong-error"] {{ color: {c['error']}; font-weight: bold; }}
+QLabel[role="strong-warning"] {{ color: {c['warning']}; font-weight: bold; }}
 QLineEdit[role="search-miss"] {{ background: {c['search-miss']}; }}
-QLineEdit[role="invalid"], QPlainTextEdit[role="invalid"], QComboBox[role="invalid"] {{
+QLineEdit[role="invalid"], QPlainTextEdit[role="invalid"], QComboBox[role="invalid"],
+*[role="invalid"] QLineEdit, *[role="invalid"] QPlainTextEdit, *[role="invalid"] QComboBox {{
     border: 1px solid {c['invalid-border']}; border-radius: 3px; padding: 2px; }}
 QFrame#engineBanner {{ background: {c['banner-bg']}; border: 1px solid {c['banner-border']}; border-radius: 4px; }}
 QLabel#engineBannerText {{ color: {c['banner-text']}; }}

@@ -9,9 +9,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from gui.engine import Engine, credentials
 from gui.engine.registry import login
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Task
-
-ERROR_STYLE = "color: #b3261e;"
 
 
 class LoginDialog(QDialog):
@@ -76,7 +75,7 @@ class LoginDialog(QDialog):
     def _on_login(self) -> None:
         if self._task is not None and self._task.is_alive():
             return
-        self.message.setStyleSheet("")
+        set_role(self.message, None)
         self.message.setText(f"Checking with {self.registry.text().strip() or 'Docker Hub'}…")
         self._set_busy(True)
         self._cancelled.clear()
@@ -104,7 +103,7 @@ class LoginDialog(QDialog):
 
     def _on_failed(self, exc: object) -> None:
         self._set_busy(False)
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_role(self.message, "error")
         self.message.setText(str(exc))
         self.password.setFocus()
         self.password.selectAll()

@@ -17,10 +17,8 @@ from PySide6.QtWidgets import (
 from gui.engine import Engine
 from gui.engine.reference import ReferenceError
 from gui.engine.registry import LayerProgress, Transfer, TransferResult, TransferStatus
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Stream
-
-ERROR_STYLE = "color: #b3261e;"
-DONE_STYLE = "color: #1e7b34;"
 
 
 class LayerRow:
@@ -155,7 +153,7 @@ class TransferDialog(QDialog):
     def _finish_with_error(self, message: str) -> None:
         self.error = message
         self.status.setText(message)
-        self.status.setStyleSheet(ERROR_STYLE)
+        set_role(self.status, "error")
         self._finish()
         self.failed.emit(message)
 
@@ -174,7 +172,7 @@ class TransferDialog(QDialog):
             self.result = item
             verb = "Pulled" if self.kind == "pull" else "Pushed"
             self.status.setText(f"{verb} {item.reference}\n{item.digest}")
-            self.status.setStyleSheet(DONE_STYLE)
+            set_role(self.status, "ok")
 
     def _on_failed(self, exc: object) -> None:
         self._finish_with_error(str(exc))

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
 
 from gui.engine import EngineError, EngineTarget
 from gui.engine.contexts import EngineSpec, list_choices, make_target, probe, spec_of
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Task
 
 RECENT_KEY = "engines/recent"
 RECENT_MAX = 8
 ADD_ROLE = "add"
-ERROR_STYLE = "color: #b3261e;"
 
 
 def load_recent(settings: QSettings) -> list[EngineSpec]:
@@ -113,7 +113,7 @@ class AddEngineDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _show_error(self, text: str) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_role(self.message, "error")
         self.message.setText(text)
         self.connect_button.setEnabled(True)
 
@@ -128,7 +128,7 @@ class AddEngineDialog(QDialog):
             self._show_error(str(exc))
             return
         self.spec = spec
-        self.message.setStyleSheet("")
+        set_role(self.message, None)
         self.message.setText(f"Connecting to {target.url}…")
         self.connect_button.setEnabled(False)
         self._worker = Task(self, lambda: probe(target))
