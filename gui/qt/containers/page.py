@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 
 from gui.engine import ContainerInfo, EngineError
 from gui.engine.actions import anonymous_volumes, container_action
-from gui.qt.common.badges import StateBadgeDelegate
+from gui.engine.ports import published_urls
 from gui.qt.common.feedback import confirm, show_error
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import ContainerTableModel, RecordRole
@@ -38,19 +38,6 @@ ASK = {
 }
 
 
-def published_urls(c: ContainerInfo) -> list[str]:
-    urls = []
-    for p in c.ports:
-        if p.host_port and p.protocol == "tcp":
-            host = p.host_ip if p.host_ip not in ("", "0.0.0.0", "::") else "127.0.0.1"
-            if ":" in host:
-                host = f"[{host}]"
-            url = f"http://{host}:{p.host_port}/"
-            if url not in urls:
-                urls.append(url)
-    return urls
-
-
 class ContainersPage(ListPage):
     """`tools` maps a tool name (logs, stats, inspect, exec, copy) to ``fn(container)``."""
 
@@ -64,8 +51,7 @@ class ContainersPage(ListPage):
 
         header = self.view.horizontalHeader()
         header.resizeSection(1, 230)
-        header.resizeSection(2, 110)
-        self.view.setItemDelegateForColumn(2, StateBadgeDelegate(self.view))
+        header.resizeSection(2, 90)
         header.resizeSection(3, 250)
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("containersToolbar")
