@@ -10,19 +10,12 @@ import time
 
 import pytest
 
-from gui.engine import Engine, EngineError, resolve_engine
+from gui.engine import EngineError
 from gui.engine.exec import ExecExit, ExecOutput, ExecRun
 from gui.engine.files import UnsafeArchive, copy_from_container, copy_to_container, extract_archive
 from gui.engine.inspect import inspect_container
 from gui.engine.logs import LineDecoder, LogBatch, LogEnded, LogFollower, LogReader, older_lines, write_log
 from gui.engine.stats import StatsEnded, StatsFollower, StatsSample, cpu_percent
-
-
-@pytest.fixture
-def engine():
-    e = Engine(resolve_engine())
-    yield e
-    e.close()
 
 
 def lines_of(items) -> list[str]:
@@ -168,6 +161,28 @@ def test_exec_command_not_found_and_not_running(engine, make_container):
     stopped = make_container(start=False)
     with pytest.raises(EngineError, match="not running"):
         list(ExecRun(engine, stopped["Id"], ["ls"]))
+
+
+def test_exec_close_ends_a_running_command_at_once_and_keeps_characters_whole(engine, make_container):
+    c = make_container()
+    run = ExecRun(engine, c["Id"], ["sh", "-c", "while true; do printf 'h\\303\\251\\n'; sleep 0.05; done"])
+    items: list = []
+    t = threading.Thread(target=lambda: items.extend(run), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while len(items) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    t0 = time.monotonic()
+    run.close()
+    run.close()  # a second close is harmless
+    t.join(2.0)
+    assert not t.is_alive() and time.monotonic() - t0 < 1.0, "close() did not end the exec stream"
+    assert run.closed and items and all(isinstance(i, ExecOutput) for i in items), "no ExecExit after close()"
+    assert set("".join(i.text for i in items).split()) == {"hé"}
+    big = list(ExecRun(engine, c["Id"], ["sh", "-c", "yes é | head -c 300000"]))
+    text = "".join(i.text for i in big if isinstance(i, ExecOutput))
+    assert "\ufffd" not in text and len(text) == 200_000, "a character split between reads was mangled"
+    assert big[-1] == ExecExit(0, "exit code 0")
 
 
 # -- inspect -------------------------------------------------------------------------------

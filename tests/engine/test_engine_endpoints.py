@@ -16,7 +16,7 @@ import pytest
 
 from gui.engine import Engine, EngineError
 from gui.engine.contexts import EngineSpec, list_choices, make_target, probe
-from tests.conftest import BUSYBOX_DOCKERFILE, busybox_tar
+from tests.support.busybox import BUSYBOX_DOCKERFILE, busybox_tar
 from tests.support.certs import make_ca, make_cert
 from tests.support.servers import free_port, start, stop, wait_port
 

@@ -15,13 +15,6 @@ import pytest
 from gui.engine import Engine, EngineError, EventFollower, resolve_engine
 
 
-@pytest.fixture
-def engine():
-    e = Engine(resolve_engine())
-    yield e
-    e.close()
-
-
 def follow(engine: Engine):
     """Start following events on a thread; returns (queue of events, follower)."""
     q: queue.Queue = queue.Queue()
@@ -93,6 +86,7 @@ def test_close_ends_the_follower_at_once(engine):
     assert time.monotonic() - t0 < 1.0
 
 
+@pytest.mark.engine
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
 def test_user_without_socket_access_is_told_why():
     url = resolve_engine().url

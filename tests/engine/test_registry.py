@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import stat
 import subprocess
 import threading
 import time
-import uuid
 
 import docker
 import pytest
 
-from gui.engine import Engine, EngineError, EngineTarget, resolve_engine
+from gui.engine import Engine, EngineError, EngineTarget
 from gui.engine import credentials as creds_store
 from gui.engine.reference import ReferenceError
 from gui.engine.registry import LayerProgress, Transfer, TransferResult, login, pull, push
@@ -24,13 +22,6 @@ from tests.support.servers import free_port
 from tests.support.throttle import ThrottledProxy
 
 USER, PASSWORD = "aics", "s3cret-pw"
-
-
-@pytest.fixture
-def registry():
-    server = RegistryServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -45,46 +36,6 @@ def docker_config(tmp_path, monkeypatch):
     path = tmp_path / "docker-config"
     monkeypatch.setenv("DOCKER_CONFIG", str(path))
     return path
-
-
-@pytest.fixture
-def engine():
-    e = Engine(resolve_engine())
-    yield e
-    e.close()
-
-
-@pytest.fixture
-def unique_image(docker_api, busybox_image, test_labels):
-    """Build an image with a layer no other image has (``size`` random bytes); yields its id."""
-    made: list[str] = []
-
-    def build(size: int = 64) -> str:
-        dockerfile = (f"FROM {busybox_image}\nRUN head -c {size} /dev/urandom > /blob "
-                      f"&& echo {uuid.uuid4().hex} > /id\n")
-        image_id = None
-        # A client of its own: a build loads the credentials of $DOCKER_CONFIG into the client, and the
-        # shared docker_api must not keep a test's temporary ones.
-        api = docker.APIClient(base_url=resolve_engine().url, version="auto", timeout=120)
-        try:
-            chunks = list(api.build(fileobj=io.BytesIO(dockerfile.encode()), rm=True, decode=True,
-                                    labels=test_labels))
-        finally:
-            api.close()
-        for chunk in chunks:
-            if "error" in chunk:
-                raise RuntimeError(chunk["error"])
-            image_id = (chunk.get("aux") or {}).get("ID") or image_id
-        assert image_id, "the build gave no image ID"
-        made.append(image_id)
-        return image_id
-
-    yield build
-    for image_id in made:
-        try:
-            docker_api.remove_image(image_id, force=True)
-        except Exception:
-            pass
 
 
 def drain(transfer):

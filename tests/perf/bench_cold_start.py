@@ -26,7 +26,7 @@ sys.path.insert(0, ROOT)
 import docker  # noqa: E402
 
 from gui.engine import resolve_engine  # noqa: E402
-from tests.conftest import build_busybox  # noqa: E402
+from tests.support.busybox import build_busybox  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 

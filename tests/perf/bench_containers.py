@@ -32,7 +32,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 
 from gui.app import create_window, ensure_app  # noqa: E402
 from gui.engine import resolve_engine  # noqa: E402
-from tests.conftest import SLEEPER, build_busybox  # noqa: E402
+from tests.support.busybox import SLEEPER, build_busybox  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 

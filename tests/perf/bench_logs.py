@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.engine import Engine, container_info, resolve_engine  # noqa: E402
 from gui.qt.containers.logs import LogsView  # noqa: E402
-from tests.conftest import build_busybox  # noqa: E402
+from tests.support.busybox import build_busybox  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 

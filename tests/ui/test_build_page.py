@@ -12,29 +12,22 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from gui.app import create_window
 from gui.qt.common.run_dialog import RunDialog
-from tests.conftest import RUN_ID, TEST_LABEL
+from tests.support.labels import RUN_ID, TEST_LABEL
 
 LEFT = Qt.MouseButton.LeftButton
 CACHED_PACKAGES = "six==1.17.0"  # the python-app dependency layer kept as aics-cache/python-app
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    w = create_window()
-    qtbot.addWidget(w)
-    w.resize(1280, 860)
-    w.show()
-    qtbot.waitUntil(lambda: w.session.has_loaded, timeout=10000)
-    w.pages.setCurrentWidget(w.build_page)
-    yield w
-    page = w.build_page
+def window(window, qtbot):
+    """The shared window on the Build page; a build still running is cancelled before it closes."""
+    window.pages.setCurrentWidget(window.build_page)
+    yield window
+    page = window.build_page
     if page.runner is not None:
         page.cancel_build()
         qtbot.waitUntil(lambda: page.runner is None, timeout=30000)
-    w.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QTreeWidget
 
-from gui.engine import Engine, container_info, resolve_engine
+from gui.engine import container_info
 from gui.qt.common.log_lines import LogLines
 from gui.qt.containers.copy_files import CopyFilesPanel
 from gui.qt.containers.exec_dialog import ExecDialog
@@ -18,13 +18,6 @@ from gui.qt.containers.logs import LogsView
 from gui.qt.containers.stats import StatsView
 
 TICKER = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.01; done"
-
-
-@pytest.fixture
-def engine():
-    e = Engine(resolve_engine())
-    yield e
-    e.close()
 
 
 @pytest.fixture

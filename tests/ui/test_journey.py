@@ -7,7 +7,7 @@ import uuid
 
 from PySide6.QtCore import Qt
 
-from tests.conftest import RUN_ID, TEST_LABEL
+from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.qt import select_rows
 from tests.ui.test_predict_support import drop_files, settled, wait_target, write_digits
 

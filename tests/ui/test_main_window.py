@@ -12,7 +12,8 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QLabel, QPushButton, QTableView
 
 from gui.app import create_window
-from tests.conftest import TEST_LABEL, build_busybox
+from tests.support.busybox import build_busybox
+from tests.support.labels import TEST_LABEL
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

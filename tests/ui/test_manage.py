@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLineEdit, QMessag
 
 from gui.app import create_window
 from gui.engine.runspec import MountSpec, PortSpec, RunSpec
-from tests.conftest import TEST_LABEL
+from tests.support.labels import TEST_LABEL
 from tests.support.qt import select_rows
 
 
@@ -255,7 +255,7 @@ def test_engine_gone_mid_action(qtbot, private_dockerd):
     private_dockerd.start()
     import docker
 
-    from tests.conftest import build_busybox
+    from tests.support.busybox import build_busybox
 
     api = docker.APIClient(base_url=private_dockerd.url, version="auto")
     tag = build_busybox(api)

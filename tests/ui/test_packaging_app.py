@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 
 from gui.app import add_help_menu, choose_engine, create_window
@@ -23,6 +24,7 @@ def _window(qtbot):
     return w
 
 
+@pytest.mark.engine  # the window loads from the real engine
 def test_window_size_page_and_engine_survive_a_restart(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "state.ini"), QSettings.Format.IniFormat)
     first = _window(qtbot)

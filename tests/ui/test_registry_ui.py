@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
-import uuid
 
-import docker
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QProgressBar
@@ -25,43 +22,6 @@ from tests.support.servers import free_port, start, stop, wait_port
 from tests.support.throttle import ThrottledProxy
 
 USER, PASSWORD = "aics", "ui-s3cret"
-
-
-@pytest.fixture
-def engine():
-    e = Engine(resolve_engine())
-    yield e
-    e.close()
-
-
-@pytest.fixture
-def registry():
-    server = RegistryServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def unique_image(busybox_image, test_labels):
-    made: list[str] = []
-    api = docker.APIClient(base_url=resolve_engine().url, version="auto", timeout=120)
-
-    def build(size: int = 64) -> str:
-        dockerfile = f"FROM {busybox_image}\nRUN head -c {size} /dev/urandom > /blob && echo {uuid.uuid4().hex}\n"
-        image_id = None
-        for chunk in api.build(fileobj=io.BytesIO(dockerfile.encode()), rm=True, decode=True, labels=test_labels):
-            assert "error" not in chunk, chunk
-            image_id = (chunk.get("aux") or {}).get("ID") or image_id
-        made.append(image_id)
-        return image_id
-
-    yield build
-    for image_id in made:
-        try:
-            api.remove_image(image_id, force=True)
-        except Exception:
-            pass
-    api.close()
 
 
 def bars(dialog) -> dict[str, QProgressBar]:
