@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import quote
 
 from gui.predict.client import PredictionClient, check_rows, flat, label_for, ranked
@@ -122,6 +123,13 @@ def parse_outputs(doc: dict, n: int) -> tuple[list[list[float]] | None, list | N
     return scores, labels
 
 
+def _label_text(value) -> str:
+    """A label as the server sent it; a whole number (7.0) as "7", like a numbered class."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class OpenInferenceClient(PredictionClient):
     """Speaks the Open Inference Protocol v2 to one model on the server."""
 
@@ -190,7 +198,12 @@ class OpenInferenceClient(PredictionClient):
         scores, labels = parse_outputs(doc, 1)
         ms = (time.perf_counter() - start) * 1000.0
         if scores is not None:
-            return ranked(scores[0], meta.labels, top_k, ms, note=note)
+            prediction = ranked(scores[0], meta.labels, top_k, ms, note=note)
+            if labels is not None and not meta.labels:
+                # The metadata names no classes, so ranked() could only number them; the server's own
+                # label ("okapi") says what the best class is.
+                prediction = replace(prediction, labels=(_label_text(labels[0]), *prediction.labels[1:]))
+            return prediction
         label = labels[0]
         if isinstance(label, int | float) and float(label).is_integer() and meta.labels:
             label = label_for(int(label), meta.labels)

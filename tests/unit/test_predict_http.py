@@ -296,6 +296,26 @@ def test_v2_bytes_input_sends_base64_pictures(serve):
     assert "outputs" not in json.loads(server.requests[-1]["body"])
 
 
+def test_v2_server_label_names_the_best_class_when_the_metadata_names_none(serve):
+    """A foreign v2 server answering scores and `label: ["okapi"]` shows "okapi", not the class number."""
+    meta = {"name": "zoo", "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, 4, 4, 1]}],
+            "outputs": [{"name": "scores"}, {"name": "label"}]}
+
+    def handle(req):
+        if req["method"] == "GET":
+            return 200, "application/json", meta
+        outputs = [
+            {"name": "scores", "datatype": "FP32", "shape": [1, 3], "data": [0.1, 0.7, 0.2]},
+            {"name": "label", "datatype": "BYTES", "shape": [1], "data": ["okapi"]},
+        ]
+        return 200, "application/json", {"model_name": "zoo", "outputs": outputs}
+
+    server = serve(handle)
+    prediction = OpenInferenceClient(server.url, "zoo").predict_image(png(size=(4, 4)))
+    assert prediction.labels == ("okapi", "2", "0")
+    assert prediction.scores == pytest.approx((0.7, 0.2, 0.1))
+
+
 def test_tfserving_uint8_and_b64_instances(serve):
     dims = [{"size": "-1"}, {"size": "28"}, {"size": "28"}, {"size": "1"}]
     signature = {"inputs": {"image": {"dtype": "DT_UINT8", "tensor_shape": {"dim": dims}}}, "outputs": {}}
