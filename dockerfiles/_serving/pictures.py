@@ -105,10 +105,43 @@ def shrink(img: Image.Image, width: int, height: int, channels: int) -> Image.Im
     factor = max(img.size) // max(SHRINK_TO, 2 * width, 2 * height)
     if factor < 2:
         return img
+    if img.mode == "P":
+        return _reduce_palette(img, factor, channels)
     if img.mode not in _REDUCIBLE:
         alpha = img.mode in ("PA", "LA") or "transparency" in img.info
         img = img.convert(("LA" if alpha else "L") if channels == 1 else ("RGBA" if alpha else "RGB"))
     return img.reduce(factor)
+
+
+def _reduce_palette(img: Image.Image, factor: int, channels: int) -> Image.Image:
+    """A palette picture reduced band by band: each band (grey or R, G, B, and alpha) is one table
+    look-up of the palette indices (1 byte a pixel), so no RGBA copy (4 bytes a pixel) is ever made."""
+    palette = (img.getpalette("RGB") or []) + [0] * 768
+    red, green, blue = palette[0:768:3], palette[1:768:3], palette[2:768:3]
+    if channels == 1:  # ITU-R 601-2 luma, as Pillow's own conversion to "L"
+        tables = [
+            [(r * 299 + g * 587 + b * 114 + 500) // 1000 for r, g, b in zip(red, green, blue, strict=True)]
+        ]
+    else:
+        tables = [red, green, blue]
+    alpha = _palette_alpha(img)
+    if alpha is not None:
+        tables.append(alpha)
+    mode = ("L" if channels == 1 else "RGB") + ("A" if alpha is not None else "")
+    return Image.merge(mode, [img.point(table, "L").reduce(factor) for table in tables])
+
+
+def _palette_alpha(img: Image.Image) -> list[int] | None:
+    transparency = img.info.get("transparency")
+    if isinstance(transparency, int) and 0 <= transparency < 256:
+        alpha = [255] * 256
+        alpha[transparency] = 0
+        return alpha
+    if isinstance(transparency, bytes):
+        return list(transparency[:256]) + [255] * (256 - len(transparency[:256]))
+    if img.palette is not None and img.palette.mode == "RGBA":
+        return ((img.getpalette("RGBA") or [])[3::4] + [255] * 256)[:256]
+    return None
 
 
 def _shrinks(img: Image.Image, width: int, height: int) -> bool:
