@@ -84,3 +84,49 @@ def test_summaries_become_records():
                         "Ports": [{"PrivatePort": 80, "Type": "tcp", "IP": "127.0.0.1", "PublicPort": 8080},
                                   {"PrivatePort": 443, "Type": "tcp"}]})
     assert c.name == "web" and c.ports_text == "127.0.0.1:8080->80/tcp, 443/tcp"
+
+
+def test_kind_is_an_enum_that_still_compares_with_strings():
+    from gui.engine import ErrorKind
+
+    err = EngineError("gone", "not_found", 404)
+    assert err.kind is ErrorKind.NOT_FOUND and err.kind == "not_found" and f"{err.kind}" == str(err.kind) == "not_found"
+    assert err.kind in ("not_found", "conflict") and {"not_found": 1}[err.kind] == 1
+    assert EngineError("x").kind is ErrorKind.API
+    with pytest.raises(ValueError):
+        EngineError("x", "no_such_kind")
+
+
+def test_every_kind_written_in_the_app_is_an_error_kind():
+    """A kind passed as a string literal anywhere under gui/ (EngineError(..., "kind") or a subclass's
+    super().__init__(message, "kind")) must be listed, or that error would fail where it is made."""
+    import ast
+    from pathlib import Path
+
+    from gui.engine import ErrorKind
+
+    root = Path(__file__).resolve().parents[2] / "gui"
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in root.rglob("*.py")}
+    errors = {"EngineError"}  # and its subclasses, whose __init__ passes a kind up
+    for _ in range(3):
+        errors |= {n.name for t in trees.values() for n in ast.walk(t) if isinstance(n, ast.ClassDef)
+                   and any(getattr(b, "id", getattr(b, "attr", None)) in errors for b in n.bases)}
+
+    def calls(node, in_error_class=False):
+        for child in ast.iter_child_nodes(node):
+            inside = in_error_class or (isinstance(child, ast.ClassDef) and child.name in errors)
+            if isinstance(child, ast.Call):
+                name = getattr(child.func, "id", None) or getattr(child.func, "attr", None)
+                if name == "EngineError" or (name == "__init__" and inside):
+                    yield child
+            yield from calls(child, inside if not isinstance(child, ast.ClassDef) else child.name in errors)
+
+    used = set()
+    for path, tree in trees.items():
+        for node in calls(tree):
+            kind = node.args[1] if len(node.args) > 1 else next(
+                (k.value for k in node.keywords if k.arg == "kind"), None)
+            if isinstance(kind, ast.Constant) and isinstance(kind.value, str):
+                used.add((kind.value, f"{path.relative_to(root.parent)}:{node.lineno}"))
+    assert used, "found no kinds at all: the scan is broken"
+    assert not [(k, where) for k, where in used if k not in {m.value for m in ErrorKind}]
