@@ -47,16 +47,25 @@ def open_picture(data: bytes) -> Image.Image:
     return img
 
 
-def to_array(img: Image.Image, spec: dict) -> np.ndarray:
+def to_array(img: Image.Image, spec: dict, notes: dict | None = None) -> np.ndarray:
     """Decode and scale one picture to a float32 array [height, width, channels] as `spec` says.
 
     spec: width, height, channels (1 or 3), range [lo, hi] of the model's input,
     polarity "light-on-dark" (like load_digits) or "dark-on-light" or "any", and
-    invert "auto" (flip pictures whose mean brightness is on the wrong side), "never" or "always".
+    invert "auto" (flip pictures whose mean brightness is on the wrong side), "never" or "always",
+    fit "ink" (demo digit models: crop to the ink and centre it, see ink.py; `notes["doubt"]` then
+    says why the answer may be unreliable, or is "").
     """
     width, height, channels = int(spec["width"]), int(spec["height"]), int(spec.get("channels", 1))
     mode = "L" if channels == 1 else "RGB"
     try:
+        if spec.get("fit") == "ink":  # one drawn or typed mark: ink.py crops to it, then scales
+            from ink import fit_ink
+
+            fitted = fit_ink(img, spec)
+            if notes is not None:
+                notes["doubt"] = fitted.doubt
+            return fitted.array
         if img.format == "JPEG":
             img.draft(mode, (width * 2, height * 2))  # decode big JPEGs at a reduced scale
         if getattr(img, "n_frames", 1) > 1:

@@ -45,6 +45,10 @@ class Service:
     # -- loading ------------------------------------------------------------------------
     def load(self) -> None:
         try:
+            if self.is_image:
+                from ink import with_model_notes  # a demo model says how pictures reach it
+
+                self.config = with_model_notes(self.config)
             self.model = load_model(self.config)
             if self.is_image:
                 probe = np.zeros((1, *self.input_shape), dtype=np.float32)
@@ -124,6 +128,7 @@ class Service:
             "labels": self.labels,
             "input": inp,
             "protocols": ["studio-v1", "v2"],
+            **({"description": self.config["description"]} if self.config.get("description") else {}),
         }
 
     # -- studio-v1 ----------------------------------------------------------------------
@@ -132,30 +137,35 @@ class Service:
         model = self._need_model()
         if not self.is_image:
             raise RequestError(415, "this model takes rows of numbers (application/json), not pictures")
+        from ink import doubt  # Pillow: image models only
+
         results = []
         for data in pictures:
             t0 = time.perf_counter()
-            x = self._picture_array(data)
+            notes: dict = {}
+            x = self._picture_array(data, notes)
             t1 = time.perf_counter()
             scores = model.scores(x[None, ...])[0]
             t2 = time.perf_counter()
-            results.append(
-                {
-                    "predictions": self._top(scores, top_k),
-                    "timing_ms": {
-                        "preprocess": round((t1 - t0) * 1000, 3),
-                        "inference": round((t2 - t1) * 1000, 3),
-                    },
-                }
-            )
+            result = {
+                "predictions": self._top(scores, top_k),
+                "timing_ms": {
+                    "preprocess": round((t1 - t0) * 1000, 3),
+                    "inference": round((t2 - t1) * 1000, 3),
+                },
+            }
+            unsure = doubt(scores, notes.get("doubt", ""), self.labels, self.input_spec)
+            if unsure:
+                result["unsure"] = unsure  # optional field: why this answer should not be trusted
+            results.append(result)
         return results
 
-    def _picture_array(self, data: bytes) -> np.ndarray:
+    def _picture_array(self, data: bytes, notes: dict | None = None) -> np.ndarray:
         from pictures import BadPicture, open_picture, to_array  # Pillow: image models only
 
         try:
             with DECODING:
-                return to_array(open_picture(data), self.input_spec)
+                return to_array(open_picture(data), self.input_spec, notes)
         except BadPicture as exc:
             raise RequestError(400, str(exc)) from None
 

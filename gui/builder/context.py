@@ -22,7 +22,7 @@ DOCKERIGNORE = """# Only what the Dockerfile copies is needed; keep caches and s
 **/*.key
 **/*.pem
 """
-SERVING_FILES = ("server.py", "connections.py", "service.py", "backends.py", "pictures.py", "cli.py")
+SERVING_FILES = ("server.py", "connections.py", "service.py", "backends.py", "pictures.py", "ink.py", "cli.py")
 # Loaders a model format needs in the image. skops is pinned: the server's list of types it trusts
 # (dockerfiles/_serving/backends.py) was checked against this version's own trusted defaults.
 EXTRA_PACKAGES = {".skops": "skops==0.16.0"}
