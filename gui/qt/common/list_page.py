@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,27 @@ def fit_header_text(header: QHeaderView) -> None:
         needed = fm.horizontalAdvance(text) + 36
         if header.sectionSize(section) < needed and section != header.count() - 1:
             header.resizeSection(section, needed)
+
+
+def fit_columns(view) -> None:
+    """Shrink the widest sections (never below their title) until the columns fit the view: no
+    horizontal scroll bar at the default window size."""
+    header = view.horizontalHeader()
+    model = header.model()
+    available = view.viewport().width()
+    if model is None or available <= 0:
+        return
+    fm = header.fontMetrics()
+    floor = [fm.horizontalAdvance(str(model.headerData(s, header.orientation()) or "")) + 36
+             for s in range(header.count())]
+    for _round in range(20):
+        excess = header.length() - available
+        if excess <= 0:
+            return
+        widest = max(range(header.count() - 1), key=lambda s: header.sectionSize(s) - floor[s], default=None)
+        if widest is None or header.sectionSize(widest) <= floor[widest]:
+            return
+        header.resizeSection(widest, max(floor[widest], header.sectionSize(widest) - max(10, excess // 3)))
 
 
 class ListPage(QWidget):
@@ -95,6 +116,9 @@ class ListPage(QWidget):
 
     def showEvent(self, event) -> None:
         fit_header_text(self.view.horizontalHeader())
+        if not getattr(self, "_columns_fitted", False):
+            self._columns_fitted = True
+            QTimer.singleShot(0, self, lambda: fit_columns(self.view))  # once laid out at its real width
         super().showEvent(event)
 
     def _update_count(self, *args) -> None:

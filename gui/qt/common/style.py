@@ -213,7 +213,7 @@ QListWidget#sidebar::item:hover {{ background: {c['sidebar-selected']}; }}
 QListWidget#sidebar::item:selected {{ background: {c['sidebar-selected']}; color: palette(window-text);
     font-weight: 600; }}
 QWidget#sidebarPanel {{ background: {c['sidebar-bg']}; }}
-QLabel#sidebarTitle {{ font-size: 12pt; font-weight: 700; padding: 12px 14px 4px 14px; }}
+QLabel#sidebarTitle {{ font-size: 11pt; font-weight: 700; padding: 12px 12px 4px 12px; }}
 QLabel#sidebarEngineLabel {{ color: {c['muted']}; padding: 0 2px; }}
 QToolBar {{ border: none; spacing: 2px; }}
 """
@@ -248,6 +248,7 @@ def decorate(root: QWidget) -> None:
     for bar in root.findChildren(QToolBar):
         bar.setIconSize(QSize(20, 20))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        bar.setMinimumWidth(bar.sizeHint().width())  # never an overflow chevron hiding actions
 
 
 def _wanted_theme() -> str:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from gui.engine import ContainerInfo, ImageInfo
+from gui.qt.common.style import color as style_color
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
@@ -91,7 +92,7 @@ class RecordTableModel(QAbstractTableModel):
             if not col.link(rec):
                 return None
             if role == Qt.ItemDataRole.ForegroundRole:
-                return QColor("#1a5fb4")
+                return style_color("link")
             font = QFont()
             font.setUnderline(True)
             return font

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from gui.engine import ContainerInfo, ImageInfo
 from gui.engine.files import copy_to_container, working_dir
 from gui.qt.common.feedback import confirm
+from gui.qt.common.style import set_role
 from gui.qt.common.table_models import RecordRole
 from gui.qt.common.tasks import Op
 from gui.qt.containers.copy_files import CopyFilesPanel, local_paths
@@ -171,15 +172,30 @@ def install_container_tools(page) -> None:
     splitter.setObjectName("containersSplitter")
     layout.removeWidget(page.view)
     splitter.addWidget(page.view)
-    page.stats_panel = StatsPanel(page, splitter)
-    splitter.addWidget(page.stats_panel)
-    splitter.setStretchFactor(0, 3)
-    splitter.setStretchFactor(1, 1)
+    # The stats live in a slot of fixed width that is always there: selecting a row never narrows the list.
+    slot = QWidget(splitter)
+    slot.setObjectName("statsSlot")
+    slot.setFixedWidth(270)
+    slot_layout = QVBoxLayout(slot)
+    slot_layout.setContentsMargins(6, 0, 0, 0)
+    page.stats_panel = StatsPanel(page, slot)
+    placeholder = QLabel("Select a running container to follow its CPU, memory and network use here.", slot)
+    placeholder.setObjectName("statsPlaceholder")
+    placeholder.setWordWrap(True)
+    set_role(placeholder, "muted")
+    slot_layout.addWidget(page.stats_panel)
+    slot_layout.addWidget(placeholder)
+    slot_layout.addStretch(1)
+    splitter.addWidget(slot)
+    splitter.setStretchFactor(0, 1)
+    splitter.setStretchFactor(1, 0)
+    splitter.setCollapsible(0, False)
     layout.insertWidget(index, splitter, 1)
 
     def on_selection(*_args):
         sel = page.selected_records()
         page.stats_panel.follow(sel[0] if len(sel) == 1 else None)
+        placeholder.setVisible(page.stats_panel.isHidden())
 
     page.row_drop = RowDropTarget(page)
     page.view.selectionModel().selectionChanged.connect(on_selection)

@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.pages.tabBar().hide()
         sidebar_panel = QWidget(self)
         sidebar_panel.setObjectName("sidebarPanel")
-        sidebar_panel.setFixedWidth(220)
+        sidebar_panel.setFixedWidth(200)
         side = QVBoxLayout(sidebar_panel)
         side.setContentsMargins(0, 0, 0, 10)
         side.setSpacing(4)
