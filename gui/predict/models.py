@@ -33,6 +33,7 @@ class ModelMetadata:
     layout: str = "NHWC"
     datatype: str = "FP32"
     outputs: tuple[str, ...] = ()
+    description: str = ""  # what the model recognises, in words (studio-v1 metadata, optional)
 
     @property
     def has_input_size(self) -> bool:
@@ -64,7 +65,8 @@ class Prediction:
 
     ``scores`` holds ``None`` where the server named a label without a score. ``round_trip_ms`` is measured
     by the client from sending the request to having parsed the answer; ``server_ms`` is the server's own
-    timing when it reports one (studio-v1 ``timing_ms``).
+    timing when it reports one (studio-v1 ``timing_ms``). ``unsure`` is the server's reason not to trust
+    this answer (a blank picture, a photo, a weak best guess), "" when it gave none.
     """
 
     labels: tuple[str, ...]
@@ -72,6 +74,7 @@ class Prediction:
     round_trip_ms: float
     server_timing: tuple[tuple[str, float], ...] = ()
     note: str = field(default="", compare=False)
+    unsure: str = ""
 
     @property
     def top_label(self) -> str | None:

@@ -40,7 +40,13 @@ def parse_metadata(doc: dict) -> ModelMetadata:
         features=tuple(str(x) for x in inp.get("features") or ()) if kind == TABULAR else (),
         version=str(doc.get("version") or ""),
         protocol="studio-v1",
+        description=_text(doc.get("description")),
     )
+
+
+def _text(value) -> str:
+    """An optional text field of an answer: "" when absent or not text (older servers, other tools)."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
 
 
 def parse_predictions(doc: dict, top_k: int, ms: float, note: str = "") -> Prediction:
@@ -76,6 +82,7 @@ def parse_predictions(doc: dict, top_k: int, ms: float, note: str = "") -> Predi
         round_trip_ms=ms,
         server_timing=server,
         note=note,
+        unsure=_text(doc.get("unsure")),
     )
 
 
