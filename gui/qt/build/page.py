@@ -52,7 +52,8 @@ class BuildPage(QWidget):
     def __init__(self, window, parent=None, history: HistoryStore | None = None):
         super().__init__(parent)
         self.setObjectName("buildPage")
-        self.window = window
+        self.main_window = window
+        self._check: tuple[dict, dict[str, str], dict[str, str]] | None = None
         self.template = None
         self.runner: BuildRunner | None = None
         self.record: BuildRecord | None = None
@@ -195,11 +196,11 @@ class BuildPage(QWidget):
     # -- engine -------------------------------------------------------------------------
     @property
     def session(self):
-        return self.window.session
+        return self.main_window.session
 
     def _attach_session(self, session) -> None:
         session.imagesLoaded.connect(self._on_images)
-        images_model = getattr(self.window, "images_model", None)
+        images_model = getattr(self.main_window, "images_model", None)
         if images_model is not None:  # the page may be made after the lists loaded
             self._on_images(images_model.records())
         session.stateChanged.connect(lambda *_: self._update_build_button())
@@ -223,22 +224,32 @@ class BuildPage(QWidget):
         if not name:
             return
         self.template = get_template(name)
+        self._check = None
         self.description.setText(self.template.description)
         self.description.setToolTip(self.template.description)
         self.form.set_template(self.template)
 
+    def _checked(self) -> tuple[dict, dict[str, str], dict[str, str]]:
+        """The form checked once per change: (clean build values, build errors, run errors)."""
+        if self._check is None:
+            if self.template is None:
+                self._check = ({}, {}, {})
+            else:
+                clean, errors = self.template.check_build(self.form.build_values())
+                _, run_errors = self.template.check_run(self.form.run_values())
+                self._check = (clean, errors, run_errors)
+        return self._check
+
     def field_errors(self) -> dict[str, str]:
-        if self.template is None:
-            return {}
-        _, errors = self.template.check_build(self.form.build_values())
-        _, run_errors = self.template.check_run(self.form.run_values())
+        _, errors, run_errors = self._checked()
         return {**errors, **run_errors}
 
     def _on_form_changed(self) -> None:
+        self._check = None
         if self.template is None:
             return
         values = self.form.build_values()
-        _, errors = self.template.check_build(values)
+        _, errors, _ = self._checked()
         self.form.show_errors(self.field_errors())
         if errors:
             self.preview.set_stale("Not updated: fix the fields marked in red")
@@ -253,7 +264,7 @@ class BuildPage(QWidget):
     def _on_dockerfile_changed(self) -> None:
         if self.template is None:
             return
-        clean, _ = self.template.check_build(self.form.build_values())
+        clean, _, _ = self._checked()
         self.preview.set_lint(lint_dockerfile(self.preview.dockerfile()) + lint_values(clean))
         self._update_build_button()
 
@@ -262,7 +273,7 @@ class BuildPage(QWidget):
         problems = []
         if self.template is None:
             return ["choose a template"]
-        _, errors = self.template.check_build(self.form.build_values())
+        _, errors, _ = self._checked()
         problems += [f"{self.form.field_label(k)}: {v}" for k, v in errors.items()]
         text = self.preview.dockerfile()
         if not text.strip():
@@ -285,7 +296,7 @@ class BuildPage(QWidget):
         self.files.update_enabled(not any(k for k in self._build_errors()))
 
     def _build_errors(self) -> dict[str, str]:
-        return self.template.check_build(self.form.build_values())[1] if self.template else {}
+        return self._checked()[1]
 
     # -- building -----------------------------------------------------------------------
     def start_build(self) -> None:

@@ -210,7 +210,9 @@ class Op:
         task = Task(self._parent, self._fn, pool)
         if self._success is not None:
             task.done.connect(self._success)
-        task.failed.connect(self._on_failed)
+        # A lambda, not the bound method: Qt keeps only a weak reference to a plain object's method,
+        # and nothing else keeps this Op alive until the answer comes.
+        task.failed.connect(lambda exc: self._on_failed(exc))
         return task.start()
 
     def _on_failed(self, exc: BaseException) -> None:

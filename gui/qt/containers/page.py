@@ -9,10 +9,12 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 from gui.engine import ContainerInfo, EngineError
 from gui.engine.actions import anonymous_volumes, container_action
 from gui.engine.ports import published_urls
+from gui.qt.common.badges import StateBadgeDelegate
 from gui.qt.common.feedback import confirm, show_error
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import ContainerTableModel, RecordRole
 from gui.qt.common.tasks import Op
+from gui.qt.containers.tools import add_container_tools
 
 PORTS_COLUMN = 3
 STATES = ("", "running", "exited", "created", "paused", "restarting", "dead")
@@ -45,13 +47,14 @@ class ContainersPage(ListPage):
 
     def __init__(self, window, parent=None):
         super().__init__(ContainerTableModel(window), "containersView", "container", 4, parent)
-        self.window = window
+        self.main_window = window
         self.tools: dict[str, tuple[str, object]] = {}
         self.actions_by_name: dict[str, QAction] = {}
 
         header = self.view.horizontalHeader()
         header.resizeSection(1, 230)
-        header.resizeSection(2, 90)
+        header.resizeSection(2, 110)
+        self.view.setItemDelegateForColumn(2, StateBadgeDelegate(self.view))
         header.resizeSection(3, 250)
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("containersToolbar")
@@ -85,9 +88,10 @@ class ContainersPage(ListPage):
         self.view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.dataChanged.connect(self._update_actions)
         self.model.rowsRemoved.connect(self._update_actions)
+        add_container_tools(self)
         self._update_actions()
 
-    # -- tools from other modules -------------------------------------------------------
+    # -- tools ----------------------------------------------------------------------------
     def add_tool(self, name: str, label: str, open_fn, shortcut: str = "") -> QAction:
         act = QAction(label, self)
         act.setObjectName(f"tool{name.capitalize()}")
@@ -137,7 +141,7 @@ class ContainersPage(ListPage):
                 "Also remove its anonymous volumes" if action == "remove" else None)
 
     def _run(self, action: str, targets: list[ContainerInfo], remove_volumes: bool) -> None:
-        session = self.window.session
+        session = self.main_window.session
         label, _s, _st, past = ACTIONS[action]
 
         engine = session.engine

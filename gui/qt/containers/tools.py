@@ -1,4 +1,4 @@
-"""Wires the container detail tools (logs, stats, inspect, exec, copy files) into the pages."""
+"""The container detail tools (logs, stats beside the list, inspect, exec, copy files) of the Containers page."""
 
 from __future__ import annotations
 
@@ -7,48 +7,20 @@ import os
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from gui.engine import ContainerInfo, ImageInfo
+from gui.engine import ContainerInfo
 from gui.engine.files import copy_to_container, working_dir
 from gui.qt.common.feedback import confirm
+from gui.qt.common.inspect_view import InspectView
 from gui.qt.common.style import set_role
 from gui.qt.common.table_models import RecordRole
 from gui.qt.common.tasks import Op
+from gui.qt.common.tool_windows import ToolWindows
 from gui.qt.containers.copy_files import CopyFilesPanel, local_paths
 from gui.qt.containers.exec_dialog import ExecDialog
-from gui.qt.containers.inspect_view import InspectView
 from gui.qt.containers.logs import LogsView
 from gui.qt.containers.stats import StatsView
 
 STATS_STATES = ("running", "paused", "restarting")
-
-
-class ToolWindows:
-    """One window per (tool, object): opening it again brings the open one to the front."""
-
-    def __init__(self, parent: QWidget):
-        self.parent = parent
-        self.open: dict[tuple[str, str], QWidget] = {}
-
-    def show(self, tool: str, key: str, title: str, make) -> QWidget:
-        existing = self.open.get((tool, key))
-        if existing is not None:
-            existing.show()
-            existing.raise_()
-            existing.activateWindow()
-            return existing
-        widget = make()
-        widget.setParent(self.parent, Qt.WindowType.Window)
-        widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        widget.setWindowTitle(title)
-        widget.resize(900, 600)
-        widget.destroyed.connect(lambda _=None, k=(tool, key): self.open.pop(k, None))
-        self.open[(tool, key)] = widget
-        widget.show()
-        return widget
-
-    def close_all(self) -> None:
-        for widget in list(self.open.values()):
-            widget.close()
 
 
 class StatsPanel(QWidget):
@@ -69,7 +41,7 @@ class StatsPanel(QWidget):
                 self.view.stop()
             self.hide()
             return
-        engine = self.page.window.session.engine
+        engine = self.page.main_window.session.engine
         if self.view is None or self.view.engine is not engine:
             if self.view is not None:
                 self.view.stop()
@@ -121,7 +93,7 @@ class RowDropTarget(QObject):
                 "They go to the container's working folder; files of the same name there are replaced.")
 
     def copy(self, container: ContainerInfo, paths: list[str]) -> None:
-        session = self.page.window.session
+        session = self.page.main_window.session
 
         engine = session.engine
 
@@ -136,13 +108,13 @@ class RowDropTarget(QObject):
         Op(self.page, work, "Copy failed").success(copied).run(session.changes)
 
 
-def install_container_tools(page) -> None:
-    """Add Logs, Stats, Inspect, Exec and Copy files to the Containers page."""
-    windows = ToolWindows(page.window)
+def add_container_tools(page) -> None:
+    """Logs, Stats, Inspect, Exec and Copy files for the Containers page (called by the page itself)."""
+    windows = ToolWindows(page.main_window)
     page.tool_windows = windows
 
     def engine():
-        return page.window.session.engine
+        return page.main_window.session.engine
 
     def logs(c: ContainerInfo):
         return windows.show("logs", c.id, f"Logs: {c.name}", lambda: LogsView(engine(), c))
@@ -201,18 +173,4 @@ def install_container_tools(page) -> None:
     page.view.selectionModel().selectionChanged.connect(on_selection)
     page.model.dataChanged.connect(on_selection)
     page.model.rowsRemoved.connect(on_selection)
-    page.window.engineChanged.connect(lambda _s: (windows.close_all(), page.stats_panel.follow(None)))
-
-
-def install_image_tools(page) -> None:
-    windows = ToolWindows(page.window)
-    page.tool_windows = windows
-
-    def inspect():
-        img: ImageInfo | None = page._one()
-        if img is not None:
-            windows.show("inspect", img.key, f"Inspect: {img.reference}",
-                         lambda: InspectView(page.window.session.engine, img))
-
-    page.add_action("inspect", "Inspect", inspect, 1)
-    page.window.engineChanged.connect(lambda _s: windows.close_all())
+    page.main_window.engineChanged.connect(lambda _s: (windows.close_all(), page.stats_panel.follow(None)))

@@ -21,9 +21,11 @@ from gui.engine import EngineError, ImageInfo
 from gui.engine.actions import image_history, prune_dangling_images, remove_image, tag_image
 from gui.engine.reference import reference_error
 from gui.qt.common.feedback import confirm, show_error
+from gui.qt.common.inspect_view import InspectView
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import ImageTableModel, exact_time, human_size
 from gui.qt.common.tasks import Op
+from gui.qt.common.tool_windows import ToolWindows
 
 
 def image_ref(img: ImageInfo) -> str:
@@ -65,7 +67,9 @@ class ImagesPage(ListPage):
 
     def __init__(self, window, parent=None):
         super().__init__(ImageTableModel(window), "imagesView", "image", 3, parent)
-        self.window = window
+        self.main_window = window
+        self.tool_windows = ToolWindows(window)
+        window.engineChanged.connect(lambda _s: self.tool_windows.close_all())
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("imagesToolbar")
         self.actions_by_name: dict[str, QAction] = {}
@@ -78,6 +82,7 @@ class ImagesPage(ListPage):
             ("pull", "Pull…", "", self.pull, 0),
             ("push", "Push", "", self.push_selected, 1),
             ("login", "Log in…", "", self.login, 0),
+            ("inspect", "Inspect", "", self.inspect_selected, 1),
         ):
             act = QAction(label, self)
             act.setObjectName(f"image{name.capitalize()}")
@@ -101,17 +106,12 @@ class ImagesPage(ListPage):
         self.last_dialog = None
         self._update_actions()
 
-    def add_action(self, name: str, label: str, slot, needs: int = 1) -> QAction:
-        """Add a toolbar/context action from another module (needs: 0 none, 1 one row, 2 any rows)."""
-        act = QAction(label, self)
-        act.setObjectName(f"image{name[:1].upper()}{name[1:]}")
-        act.setProperty("needs", needs)
-        act.triggered.connect(lambda _=False: slot())
-        self.addAction(act)
-        self.toolbar.addAction(act)
-        self.actions_by_name[name] = act
-        self._update_actions()
-        return act
+    def inspect_selected(self) -> None:
+        img = self._one()
+        if img is not None:
+            engine = self.main_window.session.engine
+            self.tool_windows.show("inspect", img.key, f"Inspect: {img.reference}",
+                                   lambda: InspectView(engine, img))
 
     def _update_actions(self, *args) -> None:
         n = len(self.selected_records())
@@ -138,7 +138,7 @@ class ImagesPage(ListPage):
             return
         from gui.qt.common.run_dialog import RunDialog
 
-        dlg = RunDialog(self.window.session, image_ref(img), self)
+        dlg = RunDialog(self.main_window.session, image_ref(img), self)
         dlg.started.connect(lambda name: self.statusMessage.emit(f"Container {name} started"))
         dlg.open()
         self.last_dialog = dlg
@@ -170,7 +170,7 @@ class ImagesPage(ListPage):
         self.last_dialog = dlg
 
     def _tag(self, img: ImageInfo, reference: str) -> None:
-        session = self.window.session
+        session = self.main_window.session
 
         engine = session.engine
         Op(self, lambda: tag_image(engine, img.id, reference), "Tag failed").success(
@@ -188,7 +188,7 @@ class ImagesPage(ListPage):
                 "Force (also when a stopped container uses it)")
 
     def _remove(self, images: list[ImageInfo], force: bool) -> None:
-        session = self.window.session
+        session = self.main_window.session
 
         engine = session.engine
 
@@ -213,7 +213,7 @@ class ImagesPage(ListPage):
         img = self._one()
         if img is None:
             return
-        session = self.window.session
+        session = self.main_window.session
 
         engine = session.engine
 
@@ -250,7 +250,7 @@ class ImagesPage(ListPage):
     def _transfer(self, kind: str, reference: str) -> None:
         from gui.qt.images.transfer_dialog import TransferDialog
 
-        dlg = TransferDialog(self.window.session.engine, kind, reference, self)
+        dlg = TransferDialog(self.main_window.session.engine, kind, reference, self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.succeeded.connect(lambda _r: self.statusMessage.emit(f"{kind.capitalize()} of {reference} done"))
         dlg.show()
@@ -265,7 +265,7 @@ class ImagesPage(ListPage):
         if img is not None and "/" in img.reference:
             first = img.reference.split("/", 1)[0]
             registry = first if any(c in first for c in ".:") or first == "localhost" else ""
-        dlg = LoginDialog(self.window.session.engine, registry, self)
+        dlg = LoginDialog(self.main_window.session.engine, registry, self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.loggedIn.connect(lambda reg, user: self.statusMessage.emit(f"Logged in to {reg} as {user}"))
         dlg.open()
@@ -277,7 +277,7 @@ class ImagesPage(ListPage):
                 "Dangling images have no tag and no container uses them; their space is given back.")
 
     def _prune(self) -> None:
-        session = self.window.session
+        session = self.main_window.session
 
         engine = session.engine
         Op(self, lambda: prune_dangling_images(engine), "Prune failed").success(

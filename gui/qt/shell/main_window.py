@@ -21,7 +21,6 @@ from gui import APP_NAME
 from gui.engine import EngineInfo
 from gui.qt.common import style
 from gui.qt.containers.page import ContainersPage
-from gui.qt.containers.tools import install_container_tools, install_image_tools
 from gui.qt.images.page import ImagesPage
 from gui.qt.shell.engine_switcher import EngineSwitcher
 from gui.qt.shell.session import EngineSession
@@ -75,8 +74,6 @@ class MainWindow(QMainWindow):
 
         self.containers_page = ContainersPage(self, self)
         self.images_page = ImagesPage(self, self)
-        install_container_tools(self.containers_page)
-        install_image_tools(self.images_page)
         self.containers_model = self.containers_page.model
         self.images_model = self.images_page.model
         for page in (self.containers_page, self.images_page):

@@ -1,0 +1,182 @@
+"""The one way the Qt layer runs work off the UI thread: Task, Op and Stream (no engine needed)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from gui.engine import EngineError
+from gui.qt.common import tasks
+from gui.qt.common.tasks import DaemonExecutor, Op, Stream, Task
+
+
+def test_task_delivers_result_on_the_ui_thread(qtbot):
+    owner = QObject()
+    seen = []
+    task = Task(owner, lambda: threading.current_thread().name)
+    task.done.connect(lambda value: seen.append((value, threading.current_thread() is threading.main_thread())))
+    with qtbot.waitSignal(task.done, timeout=5000):
+        task.start()
+    name, on_main = seen[0]
+    assert name != threading.main_thread().name and on_main
+
+
+def test_task_failure_arrives_as_the_exception(qtbot):
+    owner = QObject()
+    task = Task(owner, lambda: 1 / 0)
+    with qtbot.waitSignal(task.failed, timeout=5000) as blocker:
+        task.start()
+    assert isinstance(blocker.args[0], ZeroDivisionError)
+
+
+def test_cancelled_task_delivers_nothing(qtbot):
+    owner = QObject()
+    release = threading.Event()
+    task = Task(owner, lambda: release.wait(5) and "late")
+    got = []
+    task.done.connect(got.append)
+    task.start()
+    task.cancel()
+    release.set()
+    qtbot.wait(200)
+    assert got == [] and not task.is_alive()
+
+
+def test_deleted_receiver_is_not_called(qtbot):
+    """The owner goes away while the work runs: no crash, no call into the deleted object."""
+    owner = QWidget()
+    release = threading.Event()
+    got = []
+    task = Task(owner, lambda: release.wait(5) and "late")
+    task.done.connect(got.append)
+    task.start()
+    owner.deleteLater()
+    qtbot.wait(50)
+    release.set()
+    qtbot.wait(200)
+    assert got == []
+
+
+def test_op_shows_an_engine_error_in_words(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+
+    def fail():
+        raise EngineError("port 8080 is already used by container web-1", "conflict")
+
+    Op(parent, fail, "Run failed").run()
+    qtbot.waitUntil(lambda: parent.findChild(QMessageBox, "operationError") is not None, timeout=5000)
+    box = parent.findChild(QMessageBox, "operationError")
+    assert box.windowTitle() == "Run failed" and "port 8080 is already used" in box.text()
+
+
+def test_op_sends_a_bug_to_the_crash_reporter(qtbot, monkeypatch):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    reported = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+    Op(parent, lambda: {}["missing"]).success(lambda _r: pytest.fail("no success")).run()
+    qtbot.waitUntil(lambda: bool(reported), timeout=5000)
+    assert isinstance(reported[0], KeyError)
+    assert parent.findChild(QMessageBox, "operationError") is None
+
+
+def test_op_failure_callback_takes_expected_errors(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    got = []
+
+    def fail():
+        raise FileNotFoundError(2, "No such file or directory", "/nope")
+
+    Op(parent, fail).failure(lambda exc: got.append(tasks.message_of(exc))).run()
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert got == ["No such file or directory: /nope"]
+
+
+def test_changes_run_one_at_a_time_in_order(qtbot):
+    pool = DaemonExecutor(max_workers=1, name="test-change")
+    owner = QObject()
+    order, running, overlap = [], [0], []
+
+    def change(i):
+        running[0] += 1
+        overlap.append(running[0])
+        order.append(i)
+        running[0] -= 1
+        return i
+
+    last = None
+    for i in range(20):
+        last = Task(owner, lambda i=i: change(i), pool)
+        last.start()
+    with qtbot.waitSignal(last.done, timeout=5000):
+        pass
+    assert order == list(range(20)) and max(overlap) == 1
+    pool.shutdown()
+
+
+class Closable:
+    """A stream that yields until closed from another thread (as the engine's streams do)."""
+
+    def __init__(self, items):
+        self.items = items
+        self.closed = threading.Event()
+
+    def __iter__(self):
+        yield from self.items
+        self.closed.wait(5)
+
+    def close(self):
+        self.closed.set()
+
+
+def test_stream_items_in_order_then_finished(qtbot):
+    owner = QObject()
+    stream = Stream(owner, iter(range(50)), "test-stream")
+    got = []
+    stream.item.connect(got.append)
+    with qtbot.waitSignal(stream.finished, timeout=5000):
+        stream.start()
+    assert got == list(range(50))
+
+
+def test_batched_stream_hands_over_every_item_in_order(qtbot):
+    owner = QObject()
+    stream = Stream(owner, iter(range(10_000)), "test-batched", batched=True)
+    batches = []
+    stream.batch.connect(batches.append)
+    with qtbot.waitSignal(stream.finished, timeout=10_000):
+        stream.start()
+    qtbot.wait(50)
+    flat = [i for b in batches for i in b]
+    assert flat == list(range(10_000))
+    assert len(batches) < 10_000  # coalesced, not one signal per item
+
+
+def test_stream_stop_closes_the_source_and_ends(qtbot):
+    owner = QObject()
+    source = Closable([1, 2])
+    stream = Stream(owner, source, "test-stop")
+    got = []
+    stream.item.connect(got.append)
+    stream.start()
+    qtbot.waitUntil(lambda: got == [1, 2], timeout=5000)
+    stream.stop(join_timeout=2)
+    assert source.closed.is_set() and not stream.is_alive()
+
+
+def test_stream_failure_is_reported_then_finished(qtbot):
+    owner = QObject()
+
+    def broken():
+        yield 1
+        raise EngineError("the engine went away", "unreachable")
+
+    stream = Stream(owner, broken(), "test-broken")
+    with qtbot.waitSignals([stream.item, stream.failed, stream.finished], order="strict", timeout=5000):
+        stream.start()
