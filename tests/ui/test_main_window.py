@@ -116,8 +116,14 @@ def test_no_engine_shows_banner_within_a_second(open_window, qtbot, tmp_path):
     assert "Not connected" in status(w)
     retry = w.findChild(QPushButton, "engineRetry")
     assert retry.isVisible() and retry.isEnabled()
+    states: list[str] = []
+    w.session.stateChanged.connect(lambda state, _message: states.append(state))
     qtbot.mouseClick(retry, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: retry.isEnabled() and banner.isVisible(), timeout=3000)
+    assert not retry.isEnabled(), "Retry stays pressable while its attempt runs"
+    # The click makes a new attempt: connecting, then (no engine still) disconnected with the banner back.
+    qtbot.waitUntil(lambda: states[-1:] == ["disconnected"], timeout=3000)
+    assert states[0] == "connecting", states
+    assert retry.isEnabled() and banner.isVisible()
 
 
 def test_engine_started_later_stopped_and_back(open_window, qtbot, private_dockerd):
