@@ -114,35 +114,6 @@ def create_window(engine_url: str | None = None):
     return _build_window(resolve_engine(engine_url))
 
 
-def add_help_menu(window) -> None:
-    """Help > About in the window's menu bar."""
-    from PySide6.QtGui import QAction
-
-    from gui.qt.shell.about import AboutDialog
-
-    menu = window.menuBar().addMenu("&Help")
-    menu.setObjectName("helpMenu")
-    about = QAction(f"&About {APP_NAME}", window)
-    about.setObjectName("aboutAction")
-    about.setMenuRole(QAction.MenuRole.AboutRole)
-
-    def _on_about() -> None:
-        import shiboken6
-        from PySide6.QtCore import Qt
-
-        old = getattr(window, "about_dialog", None)
-        if old is not None and shiboken6.isValid(old) and old.isVisible():
-            old.raise_()
-            return
-        dialog = window.about_dialog = AboutDialog(window)  # fresh: the engine may have changed since
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-
-    about.triggered.connect(_on_about)
-    menu.addAction(about)
-    window.about_action = about
-
-
 def choose_engine(explicit: str | None, settings):
     """--engine, else DOCKER_HOST, else the engine this user's app connected to last, else the defaults."""
     from gui.engine import EngineTarget, resolve_engine
@@ -223,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     settings = app_settings()
     window = _build_window(choose_engine(args.engine, settings))
-    add_help_menu(window)
     restore(window, settings)
     if instance is not None:
         from gui.qt.shell.single_instance import raise_window

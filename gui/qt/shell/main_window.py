@@ -23,6 +23,7 @@ from gui.qt.common import style
 from gui.qt.containers.page import ContainersPage
 from gui.qt.images.page import ImagesPage
 from gui.qt.shell.engine_switcher import EngineSwitcher
+from gui.qt.shell.menus import make_menus
 from gui.qt.shell.session import EngineSession
 
 # The sidebar's pages: (tab title, icon key in style.ICONS).
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
         self.engine_status.setObjectName("engineStatus")
         self.engine_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.engine_status, 1)
+        make_menus(self)
 
         self._attach(session)
 
