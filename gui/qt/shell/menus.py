@@ -15,7 +15,7 @@ def make_menus(window: QMainWindow) -> None:
     file_menu.setObjectName("fileMenu")
     quit_action = QAction("&Quit", window)
     quit_action.setObjectName("quitAction")
-    quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+    quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on some platforms
     quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
     # Closing the window saves its state and ends the app the way the window's close button does.
