@@ -6,13 +6,13 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from gui.engine import Engine, EngineError, EventFollower, resolve_engine
+from tests.support.readable import readable_copy
 
 
 def follow(engine: Engine):
@@ -95,13 +95,18 @@ def test_user_without_socket_access_is_told_why():
         f"try:\n    Engine(resolve_engine({url!r})).ping()\n"
         "except EngineError as e:\n    print(e.kind); print(e)\n"
     )
-    out = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-    )
+    # `nobody` may not read the checkout: it runs a readable copy of what the import needs.
+    interpreter, copy = readable_copy("gui.engine")
+    try:
+        out = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", interpreter, "-s", "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=copy,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(copy), "HOME": str(copy)},
+        )
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
     lines = out.stdout.splitlines()
     assert lines[:1] == ["permission"], out.stdout + out.stderr
     path = url.removeprefix("unix://")
