@@ -135,7 +135,7 @@ def test_bundle_ships_what_the_app_uses_and_nothing_heavy(bundle):
         "no PySide6 metadata: the About dialog could not list its license"
     code = [f for f in files if not f.startswith("_internal/dockerfiles/")]  # templates run in containers
     for unwanted in ("QtWebEngine", "Qt3D", "libQt6Qml", "libQt6Quick", "tensorflow", "sklearn", "scipy",
-                     "libgtk-3", "numpy"):
+                     "libgtk-3", "libgdk-3", "libatk-1.0", "numpy"):
         assert not any(unwanted in f for f in code), f"{unwanted} is in the bundle"
     assert _size_mb(bundle) < 250
 
