@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from gui.engine.actions import explain_port_conflict
@@ -14,6 +15,37 @@ from gui.engine.errors import EngineError
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESTART_POLICIES = ("no", "on-failure", "unless-stopped", "always")
+DEFAULT_PIDS_LIMIT = 1024  # a fork bomb stops here; Jupyter with a few kernels uses ~200 (threads count)
+MIB = 1024 * 1024
+# Environment names whose values are passwords: masked in the Run dialog and left out of `docker run`.
+SECRET_ENV_RE = re.compile(r"(TOKEN|PASSWORD|PASSWD|SECRET|API_KEY|ACCESS_KEY|PRIVATE_KEY)", re.IGNORECASE)
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+
+
+def looks_secret(env_name: str) -> bool:
+    """True for an environment variable that holds a password or token (JUPYTER_TOKEN, ...)."""
+    return bool(SECRET_ENV_RE.search(env_name))
+
+
+def default_memory_limit(total_bytes: int) -> int:
+    """The memory limit offered for a new container: half the engine host's memory, in whole MiB,
+    at least 512 MiB (0 when the host's memory is unknown: no limit)."""
+    if total_bytes <= 0:
+        return 0
+    return max(512 * MIB, total_bytes // 2 // MIB * MIB)
+
+
+def host_memory(engine: Engine) -> int:
+    """The engine host's memory in bytes (`docker info` MemTotal), 0 when the engine does not say."""
+    return int(engine.call(lambda api: api.info()).get("MemTotal") or 0)
+
+
+def size_cli(size: int) -> str:
+    """A byte count the way `docker run --memory` takes it: 2g, 1536m, or bytes."""
+    for unit, factor in (("g", 1024 * MIB), ("m", MIB)):
+        if size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
 
 
 @dataclass(frozen=True)
@@ -58,6 +90,8 @@ class RunSpec:
     gpus: bool = False
     auto_remove: bool = False
     labels: tuple[tuple[str, str], ...] = field(default=())
+    memory: int = 0  # bytes; 0: no limit
+    pids_limit: int = 0  # 0: no limit
 
     def problems(self, local_engine: bool = True) -> list[str]:
         """Every reason the engine would refuse this, in words a person understands."""
@@ -92,14 +126,26 @@ class RunSpec:
             out.append(f"unknown restart policy {self.restart!r}")
         if self.auto_remove and self.restart != "no":
             out.append("auto-remove cannot be combined with a restart policy")
+        if self.memory and self.memory < 6 * MIB:
+            out.append("the memory limit must be at least 6 MB (or none)")
+        if self.pids_limit < 0:
+            out.append("the process limit cannot be negative")
         try:
             shlex.split(self.command)
         except ValueError as exc:
             out.append(f"the command cannot be split into words: {exc}")
         return out
 
-    def cli(self) -> str:
-        """The equivalent `docker run` command."""
+    def warnings(self) -> list[str]:
+        """What runs but may not be meant: a port published on every network interface."""
+        return [f"host port {p.host_port or '(any)'} is published on all network interfaces "
+                f"({p.host_ip or '0.0.0.0'}): other computers on the network can reach it; "
+                "use 127.0.0.1 for this computer only"
+                for p in self.ports if p.host_ip in ANY_ADDRESS]
+
+    def cli(self, hide_env: Collection[str] = ()) -> str:
+        """The equivalent `docker run` command. Variables in ``hide_env`` appear as ``-e NAME``
+        (docker then takes the value from the caller's environment), so a token is never shown."""
         args = ["docker", "run", "-d"]
         if self.name:
             args += ["--name", self.name]
@@ -108,7 +154,11 @@ class RunSpec:
         for m in self.mounts:
             args += ["-v", m.cli()]
         for k, v in self.env:
-            args += ["-e", f"{k}={v}"]
+            args += ["-e", k if k in hide_env else f"{k}={v}"]
+        if self.memory:
+            args += ["--memory", size_cli(self.memory)]
+        if self.pids_limit:
+            args += ["--pids-limit", str(self.pids_limit)]
         if self.restart != "no":
             args += ["--restart", self.restart]
         if self.gpus:
@@ -146,6 +196,8 @@ def run_container(engine: Engine, spec: RunSpec) -> str:
             restart_policy={"Name": spec.restart} if spec.restart != "no" else None,
             auto_remove=spec.auto_remove,
             device_requests=device_requests,
+            mem_limit=spec.memory or None,
+            pids_limit=spec.pids_limit or None,
         )
         return api.create_container(
             spec.image,
