@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    creates .venv, installs the app and starts it
+#   make run    creates .venv-run, installs only the app and starts it
 #   make test   installs the system packages, starts a Docker Engine if none answers,
 #               makes the offline base image, creates .venv and runs every test tier
 VENV ?= .venv
@@ -16,8 +16,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test,package]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)
-	$(PY) -m gui $(ARGS)
+# `make run` has an environment of its own with only what the app needs (no pytest, ruff,
+# scikit-learn or PyInstaller: those made it 652 MB).
+RUN_VENV ?= .venv-run
+RUN_PY := $(RUN_VENV)/bin/python
+RUN_STAMP := $(RUN_VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+$(RUN_STAMP): pyproject.toml
+	test -x $(RUN_PY) || python3 -m venv $(RUN_VENV)
+	$(RUN_PY) -m pip install -q --upgrade pip
+	$(RUN_PY) -m pip install -q -e .
+	rm -f $(RUN_VENV)/.installed-* && touch $@
+
+run: $(RUN_STAMP)
+	$(RUN_PY) -m gui $(ARGS)
 
 system:
 	bash .ci/setup-system
