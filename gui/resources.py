@@ -1,4 +1,4 @@
-"""Where the bundled resources (icons, .desktop file) are: in the package, a PyInstaller bundle or a checkout.
+"""Where the bundled resources (icons, .desktop file, sample pictures) are: in the package, a PyInstaller bundle or a checkout.
 
 No Qt here: callers get paths and turn them into QIcons themselves.
 """
@@ -52,3 +52,12 @@ def icon_ico() -> Path:
 def desktop_template() -> str:
     """The freedesktop entry as shipped (Exec is the bare command; install_entry makes it absolute)."""
     return (resource_dir() / DESKTOP_FILE).read_text(encoding="utf-8")
+
+
+def sample_pictures(kind: str = "digits") -> list[Path]:
+    """The sample pictures shipped for "Try sample pictures" (resources/samples/<kind>/*.png), by name.
+
+    ``digits``: digits typed and drawn as people drop them on the demo digit models (made by
+    tests/perf/make_digit_samples.py). An unknown kind has none."""
+    folder = resource_dir() / "samples" / kind
+    return sorted(folder.glob("*.png")) if kind and "/" not in kind and folder.is_dir() else []
