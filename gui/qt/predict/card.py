@@ -164,6 +164,11 @@ class PredictionCard(QFrame):
         self.status.setToolTip("\n".join(filter(None, [text, prediction.note])))
         self._set_state("done")
 
+    def set_waiting(self, message: str) -> None:
+        """Still waiting, and why (its model's container stopped)."""
+        self.status.setText(message)
+        self.status.setToolTip(message)
+
     def set_failed(self, message: str, kind: str = "") -> None:
         self.error, self.error_kind = message, kind
         self.top_label.setText("Not a picture" if kind == "picture" else "Failed" if kind else "Cancelled")

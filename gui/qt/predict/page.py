@@ -49,6 +49,8 @@ from gui.qt.predict.targets import TargetPicker, TargetSpec
 CARDS_PER_TICK_MS = 3.0  # time spent making cards before the event loop gets a turn
 CONNECT_RETRIES = 30  # a container target that does not answer yet is asked again, once a second
 CONNECT_RETRY_MS = 1000
+RESUBMITS = 3  # a picture whose container answered its metadata but dropped the picture this often fails
+STOPPED_WAIT = "the container {name} stopped — these pictures resume when it is back, or cancel"
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 
 PANEL_STYLE = CARD_STYLE + """
@@ -201,6 +203,11 @@ class PredictPage(QWidget):
         self._ids = itertools.count(1)
         self._pending: deque[tuple[int, PictureSource]] = deque()
         self._held: list[tuple[int, PictureSource]] = []
+        # A picture goes only to the container its batch was sent to: while that container is away its
+        # pictures wait here (by container name) and resume when it runs again, never sent elsewhere.
+        self._jobs: dict[int, tuple[PictureSource, str]] = {}  # job id -> (source, container name or "")
+        self._parked: dict[str, list[tuple[int, PictureSource]]] = {}
+        self._resubmits: dict[int, int] = {}
         self._batch_start: float | None = None
         self._last_answer: float | None = None
 
@@ -313,8 +320,14 @@ class PredictPage(QWidget):
         connect_id = self._connect_id = next(self._connect_seq)
         if spec is None:
             self._connecting = False
+            stopped = self.picker.stopped_name
             self.problem = "no model chosen: pick a running container or a URL above"
-            self.picker.set_status("Choose a model to send pictures to.")
+            if stopped:
+                self._resubmits.clear()  # its pictures failed because it stopped: they may try again
+                self.picker.set_status(f"{stopped} is not running: its pictures wait until it is back "
+                                       "(Cancel stops them).", ok=False)
+            else:
+                self.picker.set_status("Choose a model to send pictures to.")
             self._release_held()
             return
         self._connecting = True
@@ -350,6 +363,8 @@ class PredictPage(QWidget):
             else:
                 self.stack.setCurrentWidget(self.panel)
         self._release_held()
+        if self.meta is not None and self.spec is not None and self.spec.container_id:
+            self._resume(self.spec.name)
 
     def _retry_connect(self, connect_id: int) -> None:
         if connect_id == self._connect_id and self.spec is not None and self.meta is None:
@@ -409,7 +424,37 @@ class PredictPage(QWidget):
         self._update_summary()
 
     def _submit(self, job_id: int, src: PictureSource) -> None:
+        stopped = self.picker.stopped_name
+        if self.client is None and stopped:
+            self._park(stopped, job_id, src)
+            return
+        spec = self.spec
+        bound = spec.name if spec is not None and spec.container_id and self.client is not None else ""
+        self._jobs[job_id] = (src, bound)
         self.runner.submit(job_id, src, self.client, self.top_k.value(), self.problem)
+
+    def _park(self, name: str, job_id: int, src: PictureSource) -> None:
+        """Hold a picture until the container ``name`` answers again."""
+        card = self._waiting_card(job_id)
+        if card is None:
+            return
+        first = name not in self._parked
+        self._parked.setdefault(name, []).append((job_id, src))
+        card.set_waiting(STOPPED_WAIT.format(name=name))
+        spec = self.spec
+        if first and spec is not None and spec.name == name and spec.container_id and not self._connecting:
+            self._on_target(spec)  # stopped, or only restarting? Ask again; the picker tells if it is gone
+        self._update_summary()
+
+    def _resume(self, name: str) -> None:
+        """The container ``name`` answers again: send it the pictures that waited for it."""
+        for job_id, src in self._parked.pop(name, []):
+            if self._waiting_card(job_id) is not None:
+                self._submit(job_id, src)
+
+    def parked(self) -> dict[str, int]:
+        """Pictures waiting for a container to come back, by container name."""
+        return {name: len(jobs) for name, jobs in self._parked.items() if jobs}
 
     def _on_expanded(self, _folder_id: int, found: list) -> None:
         if not found:
@@ -427,6 +472,8 @@ class PredictPage(QWidget):
             card.set_thumbnail(image)
 
     def _on_answered(self, job_id: int, prediction) -> None:
+        self._jobs.pop(job_id, None)
+        self._resubmits.pop(job_id, None)
         card = self._waiting_card(job_id)
         if card is not None:
             card.set_prediction(prediction)
@@ -434,7 +481,14 @@ class PredictPage(QWidget):
             self._update_summary()
 
     def _on_failed(self, job_id: int, kind: str, message: str) -> None:
+        src, bound = self._jobs.pop(job_id, (None, ""))
         card = self._waiting_card(job_id)
+        tries = self._resubmits.get(job_id, 0)
+        if card is not None and kind == "connection" and bound and src is not None and tries < RESUBMITS:
+            self._resubmits[job_id] = tries + 1
+            self._park(bound, job_id, src)
+            return
+        self._resubmits.pop(job_id, None)
         if card is not None:
             card.set_failed(message, kind)
             self._last_answer = time.perf_counter()
@@ -444,6 +498,9 @@ class PredictPage(QWidget):
         """Stop the batch: cards not answered yet say so; answers already shown stay."""
         self._pending.clear()
         self._held.clear()
+        self._parked.clear()
+        self._jobs.clear()
+        self._resubmits.clear()
         self._pump_timer.stop()
         self.runner.cancel()
         for card in self.cards.values():
@@ -488,8 +545,11 @@ class PredictPage(QWidget):
             parts.append(f"{c['failed']} failed")
         if c["cancelled"]:
             parts.append(f"{c['cancelled']} cancelled")
-        if busy:
-            parts.append(f"{c['waiting']} waiting")
+        parked = self.parked()
+        if busy and c["waiting"] > sum(parked.values()):
+            parts.append(f"{c['waiting'] - sum(parked.values())} waiting")
+        for name, n in parked.items():
+            parts.append(f"{n} wait for {name} to run again")
         if self._batch_start and self._last_answer and c["done"] > 1:
             seconds = self._last_answer - self._batch_start
             if seconds > 0:

@@ -27,8 +27,11 @@ from PySide6.QtWidgets import (
 from gui.predict import PROTOCOLS, Overrides, Target, find_targets
 from gui.predict.pictures import SCALINGS
 
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # "picture", "tabular" or "" (task label unknown)
+
 CUSTOM = "custom"
 NONE = ""
+STOPPED = "stopped:"  # the chosen container, while it is not running (followed by its name)
 PROTOCOL_TITLES = {"studio-v1": "studio-v1 (our images)", "v2": "Open Inference v2 (MLServer, KServe, Triton)",
                    "tf-serving": "TensorFlow Serving REST"}
 
@@ -48,6 +51,15 @@ class TargetSpec:
     @property
     def key(self) -> str:
         return f"container:{self.container_id}" if self.container_id else CUSTOM
+
+
+def kind_of(task: str) -> str:
+    """What a container's model takes, from its task label: ``picture``, ``tabular`` or "" (unknown)."""
+    if task.startswith("tabular") or task in ("regression", "classification"):
+        return "tabular"
+    if task.startswith(("image", "picture")):
+        return "picture"
+    return ""
 
 
 def parse_labels(text: str) -> tuple[str, ...] | None:
@@ -114,6 +126,10 @@ class TargetPicker(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.targets: list[Target] = []
+        # The container the user chose, by name: kept while it is stopped (never replaced by another
+        # running model behind the user's back) and found again when it runs, even with a new id or port.
+        self.chosen_name = ""
+        self._emitted: TargetSpec | None = None
         self.combo = QComboBox(self)
         self.combo.setObjectName("targetPicker")
         self.combo.setMinimumWidth(360)
@@ -189,17 +205,30 @@ class TargetPicker(QWidget):
             item.setData(NONE, Qt.ItemDataRole.UserRole)
             model.appendRow(item)
         for t in targets:
-            text = f"{t.name}  ·  {t.protocol}  ·  {t.url.split('://', 1)[-1] if t.usable else 'no host port'}"
+            kind = kind_of(t.task)
+            where = t.url.split("://", 1)[-1] if t.usable else "no host port"
+            text = "  ·  ".join(filter(None, [t.name, kind and f"{kind} model", t.protocol, where]))
             item = QStandardItem(text)
             item.setData(f"container:{t.container_id}", Qt.ItemDataRole.UserRole)
+            item.setData(kind, KIND_ROLE)
             item.setToolTip(t.problem or f"{t.task or 'model'} served at {t.url}")
             if not t.usable:
                 item.setEnabled(False)
             model.appendRow(item)
+        chosen = next((t for t in targets if t.usable and t.name == self.chosen_name), None)
+        if self.chosen_name and chosen is None:
+            item = QStandardItem(f"{self.chosen_name}  ·  stopped — waiting for it to run again")
+            item.setData(STOPPED + self.chosen_name, Qt.ItemDataRole.UserRole)
+            item.setToolTip("The model you chose is not running. Pictures sent to it wait until it runs "
+                            "again; choose another model for new pictures.")
+            model.appendRow(item)
         custom = QStandardItem("Custom URL…")
         custom.setData(CUSTOM, Qt.ItemDataRole.UserRole)
         model.appendRow(custom)
-        index = self.combo.findData(before) if before else -1
+        if self.chosen_name:
+            index = self.combo.findData(f"container:{chosen.container_id}" if chosen else STOPPED + self.chosen_name)
+        else:
+            index = self.combo.findData(before) if before else -1
         if index < 0 or not model.item(index).isEnabled():
             index = next((i for i in range(model.rowCount()) if model.item(i).isEnabled()
                           and str(model.item(i).data(Qt.ItemDataRole.UserRole)).startswith("container:")), 0)
@@ -207,6 +236,14 @@ class TargetPicker(QWidget):
         self.combo.blockSignals(False)
         if self.combo.currentData() != before or before is None:
             self._on_index()
+        elif self.current_spec() != self._emitted:  # the same container on a new port or id
+            self._emit_current()
+
+    @property
+    def stopped_name(self) -> str:
+        """The chosen container's name while it is not running, else ""."""
+        key = str(self.combo.currentData() or "")
+        return key[len(STOPPED):] if key.startswith(STOPPED) else ""
 
     # -- choosing -------------------------------------------------------------------------------------
     def select(self, key: str) -> bool:
@@ -232,7 +269,7 @@ class TargetPicker(QWidget):
                 return None
             return TargetSpec(name=url, protocol=self.protocol.currentData(), url=url,
                               model=self.model_name.text().strip(), overrides=self.inputs.overrides())
-        if not key:
+        if not key or key.startswith(STOPPED):
             return None
         cid = key.split(":", 1)[1]
         t = next((t for t in self.targets if t.container_id == cid), None)
@@ -243,8 +280,15 @@ class TargetPicker(QWidget):
                           overrides=overrides)
 
     def _on_index(self, *_args) -> None:
+        key = str(self.combo.currentData() or "")
+        if key.startswith("container:"):
+            t = next((t for t in self.targets if t.container_id == key.split(":", 1)[1]), None)
+            self.chosen_name = t.name if t else self.chosen_name
+        elif not key.startswith(STOPPED):
+            self.chosen_name = ""
         self._show_details()
         if self.combo.currentData() == CUSTOM and not self.url.text().strip():
+            self._emitted = None
             self.targetChanged.emit(None)
             self.url.setFocus()
             return
@@ -265,7 +309,8 @@ class TargetPicker(QWidget):
         self.apply.setText("Connect" if custom else "Apply")
 
     def _emit_current(self) -> None:
-        self.targetChanged.emit(self.current_spec())
+        self._emitted = self.current_spec()
+        self.targetChanged.emit(self._emitted)
 
     def set_status(self, text: str, ok: bool | None = None) -> None:
         color = {True: "#1e7b34", False: "#b3261e"}.get(ok, "#6b7178")
