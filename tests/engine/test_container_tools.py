@@ -10,19 +10,12 @@ import time
 
 import pytest
 
-from gui.engine import Engine, EngineError, resolve_engine
+from gui.engine import EngineError
 from gui.engine.exec import ExecExit, ExecOutput, ExecRun
 from gui.engine.files import UnsafeArchive, copy_from_container, copy_to_container, extract_archive
 from gui.engine.inspect import inspect_container
 from gui.engine.logs import LineDecoder, LogBatch, LogEnded, LogFollower, LogReader, older_lines, write_log
 from gui.engine.stats import StatsEnded, StatsFollower, StatsSample, cpu_percent
-
-
-@pytest.fixture
-def engine():
-    e = Engine(resolve_engine())
-    yield e
-    e.close()
 
 
 def lines_of(items) -> list[str]:
