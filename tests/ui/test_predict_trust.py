@@ -165,3 +165,108 @@ def test_the_chooser_follows_a_container_by_name_when_it_is_made_anew(
     qtbot.waitUntil(lambda: page.spec is not None and page.meta is not None, timeout=15000)
     assert page.spec.container_id == second and page.spec.name == name
     assert combo.currentData() == f"container:{second}"
+
+
+# -- 3. confidence that means something -------------------------------------------------------------------------
+
+FAKE_SERVER = r'''
+import http.server, json, struct
+DESCRIPTION = "Recognises handwritten digits 0-9, one digit a picture, drawn light on dark or dark on light."
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def send(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        if self.path == "/health":
+            self.send({"status": "ready", "model": "fake-digits"})
+        else:
+            self.send({"name": "fake-digits", "task": "image-classification", "description": DESCRIPTION,
+                       "labels": [str(i) for i in range(10)], "input": {"kind": "image"},
+                       "protocols": ["studio-v1"]})
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        width = struct.unpack(">I", body[16:20])[0]
+        scores = {1: [0.41, 0.33, 0.26], 2: [1.0, 0.0, 0.0], 3: [0.7, 0.65, 0.1]}.get(width, [0.97, 0.02, 0.01])
+        answer = {"predictions": [{"label": str(i + 4), "score": s} for i, s in enumerate(scores)]}
+        if width == 2:
+            answer["unsure"] = "almost no ink: the picture looks empty"
+        self.send(answer)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("0.0.0.0", 8080), H).serve_forever()
+'''
+
+
+@pytest.fixture
+def fake_digits(docker_api, test_labels, unique_name, containers):
+    """A real container (python:3.11-slim) speaking studio-v1: by the width of the PNG it gets it answers a
+    low best score (1), 100 % with the server's 'unsure' reason (2), two close scores (3, as a multi-label model may), else a sure 97 %."""
+    labels = {**test_labels, "ai-container-studio.protocol": "studio-v1", "ai-container-studio.port": "8080",
+              "ai-container-studio.task": "image-classification"}
+    c = docker_api.create_container(
+        "python:3.11-slim", name=unique_name("fake-digits"), labels=labels, ports=[8080],
+        command=["python", "-u", "-c", FAKE_SERVER],
+        host_config=docker_api.create_host_config(port_bindings={8080: ("127.0.0.1",)}))
+    containers.append(c["Id"])
+    docker_api.start(c["Id"])
+    wait_for(f"{host_url(docker_api, c['Id'])}/health", docker_api, c["Id"])
+    return c["Id"]
+
+
+def png_of_width(path, width: int):
+    from PIL import Image
+
+    Image.new("L", (width, 4), 200).save(path)
+    return path
+
+
+def test_a_card_says_unsure_for_a_low_or_doubtful_answer(predict_window, qtbot, fake_digits, tmp_path):
+    w = predict_window()
+    page = w.predict_page
+    wait_target(qtbot, page, fake_digits)
+    files = [png_of_width(tmp_path / f"w{n}.png", n) for n in (1, 2, 3, 5)]
+    assert drop_files(page.panel, files)
+    qtbot.waitUntil(lambda: settled(page), timeout=15000)
+    low, empty, close, sure = page.cards.values()
+    for card in (low, empty, close, sure):
+        assert card.state == "done" and card.top == "4"
+    assert low.property("unsure") == "the best score is only 41 %"
+    assert empty.property("unsure") == "almost no ink: the picture looks empty"  # the server's reason
+    assert close.property("unsure") == "the two best labels score almost the same (70 % and 65 %)"
+    assert sure.property("unsure") == ""
+    for card in (low, empty, close):
+        badge = card.findChild(QLabel, "cardUnsure")
+        assert badge.isVisible() and badge.text() == "unsure"
+        assert card.findChild(QLabel, "cardStatus").text().startswith(f"Unsure: {card.property('unsure')}.")
+        assert card.bars.muted
+    assert not sure.findChild(QLabel, "cardUnsure").isVisible() and not sure.bars.muted
+    shot(w, "3-unsure-cards")
+
+
+def test_the_digits_model_is_unsure_of_an_empty_picture_and_a_photo(predict_window, qtbot, docker_api,
+                                                                     digits_image, test_labels, unique_name,
+                                                                     containers, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    digits = serve(docker_api, digits_image, test_labels, unique_name("digits"))
+    containers.append(digits)
+    Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (240, 320, 3), dtype=np.uint8)).save(
+        tmp_path / "photo.png")
+    held_out = write_digits(tmp_path / "pics", 10, size=64)
+    w = predict_window()
+    page = w.predict_page
+    wait_target(qtbot, page, digits)
+    assert drop_files(page.panel, [tmp_path / "blank.png", tmp_path / "photo.png", *(p for p, _ in held_out)])
+    qtbot.waitUntil(lambda: settled(page), timeout=20000)
+    blank, photo, *rest = page.cards.values()
+    assert blank.property("unsure") and blank.findChild(QLabel, "cardUnsure").isVisible(), blank.status.text()
+    assert photo.property("unsure") and photo.findChild(QLabel, "cardUnsure").isVisible(), photo.status.text()
+    assert sum(not c.property("unsure") for c in rest) >= 8, [c.property("unsure") for c in rest]
+    shot(w, "3-digits-model-unsure")

@@ -13,6 +13,8 @@ from gui.predict import Prediction
 CARD_WIDTH = 212
 THUMB_HEIGHT = 132
 BARS_SHOWN = 3
+UNSURE_BELOW = 0.6  # a best score under this, or two best scores this close, is no answer to trust
+CLOSE_MARGIN = 0.1
 
 # Set once on the panel that holds the cards (a style sheet per card would cost 200 parses per batch).
 CARD_STYLE = """
@@ -23,9 +25,27 @@ QLabel#cardName { color: #4a4f57; }
 QLabel#cardTopLabel { font-size: 15pt; font-weight: 600; }
 QLabel#cardStatus { color: #6b7178; }
 QLabel#cardStatus[state="failed"] { color: #a3261e; }
+QLabel#cardUnsure { color: #7a4b00; background: #fff1d6; border: 1px solid #f0c36d; border-radius: 8px;
+                    padding: 0 6px; font-weight: 600; }
 """
 
 BAR_COLORS = (QColor("#2f7de1"), QColor("#8fb6ea"), QColor("#c3d6ef"))
+MUTED_BAR_COLORS = (QColor("#b8bdc4"), QColor("#cfd3d8"), QColor("#dde0e4"))
+
+
+def doubt(prediction: Prediction) -> str:
+    """Why the answer should not be trusted, in words, or "": the server's reason (studio-v1 ``unsure``)
+    when it gives one, else a best score that is low or hardly above the second (probabilities only)."""
+    if prediction.unsure:
+        return prediction.unsure
+    scores = [s for s in prediction.scores if s is not None]
+    if not scores or not all(0.0 <= s <= 1.0 for s in scores):
+        return ""  # no scores, or not probabilities (logits, a regression's value)
+    if scores[0] < UNSURE_BELOW:
+        return f"the best score is only {scores[0] * 100:.0f} %"
+    if len(scores) > 1 and scores[0] - scores[1] < CLOSE_MARGIN:
+        return f"the two best labels score almost the same ({scores[0] * 100:.0f} % and {scores[1] * 100:.0f} %)"
+    return ""
 
 
 class ScoreBars(QWidget):
@@ -39,6 +59,7 @@ class ScoreBars(QWidget):
         super().__init__(parent)
         self.setObjectName("cardScores")
         self.rows: list[tuple[str, float | None]] = []
+        self.muted = False  # grey bars: the answer is unsure
         self.painted_at: float | None = None
         self.setFixedHeight(self.ROW * BARS_SHOWN)
 
@@ -66,7 +87,8 @@ class ScoreBars(QWidget):
             p.drawRoundedRect(track, 3, 3)
             if score is not None:
                 fill = QRectF(track.x(), track.y(), track.width() * max(0.0, min(1.0, score)), track.height())
-                p.setBrush(BAR_COLORS[min(i, len(BAR_COLORS) - 1)])
+                colors = MUTED_BAR_COLORS if self.muted else BAR_COLORS
+                p.setBrush(colors[min(i, len(colors) - 1)])
                 p.drawRoundedRect(fill, 3, 3)
             p.setPen(QColor("#4a4f57"))
             text = "" if score is None else f"{score * 100:.1f}%" if score <= 1.0 else f"{score:.3g}"
@@ -82,6 +104,7 @@ class PredictionCard(QFrame):
     """A card for one picture. States: ``waiting``, ``done``, ``failed`` (property ``state``).
 
     Children: ``cardThumb``, ``cardName``, ``cardTopLabel`` (the best label; also property ``topLabel``),
+    ``cardUnsure`` (shown when the answer is not to be trusted; its reason is property ``unsure``),
     ``cardScores`` (bars) and ``cardStatus`` (round trip, or what went wrong).
     """
 
@@ -95,6 +118,7 @@ class PredictionCard(QFrame):
         self.error_kind = ""
         self.setProperty("state", "waiting")
         self.setProperty("topLabel", "")
+        self.setProperty("unsure", "")
 
         self.thumb = QLabel("…", self)
         self.thumb.setObjectName("cardThumb")
@@ -107,6 +131,9 @@ class PredictionCard(QFrame):
             name, Qt.TextElideMode.ElideMiddle, CARD_WIDTH - 24))
         self.top_label = QLabel(self)
         self.top_label.setObjectName("cardTopLabel")
+        self.unsure = QLabel("unsure", self)
+        self.unsure.setObjectName("cardUnsure")
+        self.unsure.hide()
         self.bars = ScoreBars(self)
         self.status = QLabel("Waiting…", self)
         self.status.setObjectName("cardStatus")
@@ -120,6 +147,7 @@ class PredictionCard(QFrame):
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.top_label, 1)
+        head.addWidget(self.unsure, 0, Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 8)
         layout.setSpacing(4)
@@ -156,10 +184,17 @@ class PredictionCard(QFrame):
         top = prediction.top_label or "(no label)"
         self.setProperty("topLabel", top)
         self.top_label.setText(top)
+        reason = doubt(prediction)
+        self.setProperty("unsure", reason)
+        self.unsure.setVisible(bool(reason))
+        self.unsure.setToolTip(f"Unsure: {reason}" if reason else "")
+        self.bars.muted = bool(reason)
         self.bars.set_rows(list(zip(prediction.labels, prediction.scores, strict=True)))
         text = f"{prediction.round_trip_ms:.0f} ms round trip"
         if prediction.server_ms is not None:
             text += f" · model {prediction.server_ms:.1f} ms"
+        if reason:
+            text = f"Unsure: {reason}. {text}"
         self.status.setText(text)
         self.status.setToolTip("\n".join(filter(None, [text, prediction.note])))
         self._set_state("done")
