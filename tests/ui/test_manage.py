@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLineEdit, QMessageBox, QPushButton
 
 from gui.app import create_window
-from gui.engine.runspec import MountSpec, PortSpec, RunSpec
+from gui.engine.runspec import MIB, MountSpec, PortSpec, RunSpec, size_cli
 from tests.support.labels import TEST_LABEL
 from tests.support.qt import select_rows
 
@@ -159,9 +159,11 @@ def test_run_dialog_runs_with_ports_env_and_shows_docker_run(window, qtbot, busy
     dlg.mounts.add_row(str(tmp_path), "/work", "yes")
     dlg.command.setText("sh -c 'echo hi; sleep 600'")
     assert dlg.run_button.isEnabled(), dlg.problems.text()
+    qtbot.waitUntil(lambda: dlg.memory.value() > 0, timeout=5000)  # the default: half the host's memory
+    limit = size_cli(dlg.memory.value() * MIB)
     assert dlg.preview.toPlainText() == (
         f"docker run -d --name {name} -p 127.0.0.1::80 -v {tmp_path}:/work:ro -e MODEL=digits "
-        f"{busybox_image} sh -c 'echo hi; sleep 600'")
+        f"--memory {limit} --pids-limit 1024 {busybox_image} sh -c 'echo hi; sleep 600'")
     try:
         dlg.run_button.click()
         qtbot.waitUntil(lambda: rec(w, name) is not None and state(w, name) == "running", timeout=5000)

@@ -1,4 +1,8 @@
-"""Run dialog: name, ports, mounts, environment, command, restart policy, GPUs; shows `docker run`."""
+"""Run dialog: name, ports, mounts, environment, command, limits, restart policy, GPUs; shows `docker run`.
+
+Safe defaults: a memory limit (half the engine host's memory, or the one chosen in Preferences), a
+process limit, restart on failure for serving images, ports on 127.0.0.1. Secret variables (a token)
+are masked in the environment table and named without their value in the equivalent command."""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
+    QStyledItemDelegate,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,13 +30,19 @@ from PySide6.QtWidgets import (
 
 from gui.engine.actions import inspect_image
 from gui.engine.runspec import (
+    DEFAULT_PIDS_LIMIT,
+    MIB,
     RESTART_POLICIES,
     MountSpec,
     PortSpec,
     RunSpec,
+    default_memory_limit,
     has_nvidia_runtime,
+    host_memory,
+    looks_secret,
     run_container,
 )
+from gui.qt.common import preferences
 from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Op, message_of, run
 
@@ -40,7 +52,7 @@ class EditableTable(QWidget):
 
     changed = Signal()
 
-    def __init__(self, name: str, headers: list[str], parent=None):
+    def __init__(self, name: str, headers: list[str], parent=None, defaults: tuple[str, ...] = ()):
         super().__init__(parent)
         self.table = QTableWidget(0, len(headers), self)
         self.table.setObjectName(name)
@@ -54,7 +66,7 @@ class EditableTable(QWidget):
         self.table.itemChanged.connect(lambda _i: self.changed.emit())
         add = QPushButton("Add", self)
         add.setObjectName(f"{name}Add")
-        add.clicked.connect(lambda: self.add_row())
+        add.clicked.connect(lambda: self.add_row(*defaults))  # a row added by hand starts with these
         remove = QPushButton("Remove", self)
         remove.setObjectName(f"{name}Remove")
         remove.clicked.connect(self._remove_rows)
@@ -91,6 +103,28 @@ class EditableTable(QWidget):
         return out
 
 
+MASK = "•" * 10
+
+
+class SecretValueDelegate(QStyledItemDelegate):
+    """Shows the value column of a secret variable as dots and edits it as a password."""
+
+    def __init__(self, is_secret, parent=None):
+        super().__init__(parent)
+        self.is_secret = is_secret  # fn(row) -> bool
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        if self.is_secret(index.row()) and option.text:
+            option.text = MASK
+
+    def createEditor(self, parent, option, index):
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit) and self.is_secret(index.row()):
+            editor.setEchoMode(QLineEdit.EchoMode.Password)
+        return editor
+
+
 def _port(text: str, what: str, problems: list[str]) -> int | None:
     if not text:
         return None
@@ -115,19 +149,39 @@ class RunDialog(QDialog):
         self.name = QLineEdit(self)
         self.name.setObjectName("runName")
         self.name.setPlaceholderText("optional: the engine picks a name")
-        self.ports = EditableTable("runPorts", ["Host IP", "Host port (empty: any free)", "Container port", "Protocol"], self)
+        self.ports = EditableTable("runPorts", ["Host IP", "Host port (empty: any free)", "Container port", "Protocol"],
+                                   self, defaults=("127.0.0.1", "", "", "tcp"))
         self.mounts = EditableTable("runMounts", ["Host folder or volume name", "Container path", "Read-only (yes/no)"], self)
         browse = QPushButton("Folder…", self.mounts)
         browse.setObjectName("runMountsBrowse")
         browse.clicked.connect(self._browse)
         self.mounts.buttons.insertWidget(2, browse)
         self.env = EditableTable("runEnv", ["Variable", "Value"], self)
+        self.secret_env: set[str] = set()  # besides names that look secret (looks_secret)
+        self.env.table.setItemDelegateForColumn(1, SecretValueDelegate(self._is_secret_row, self.env.table))
         self.command = QLineEdit(self)
         self.command.setObjectName("runCommand")
         self.command.setPlaceholderText("optional: the image's default command")
         self.restart = QComboBox(self)
         self.restart.setObjectName("runRestart")
         self.restart.addItems(list(RESTART_POLICIES))
+        self.memory = QSpinBox(self)
+        self.memory.setObjectName("runMemory")
+        self.memory.setRange(0, 1024 * 1024)
+        self.memory.setSingleStep(256)
+        self.memory.setSuffix(" MB")
+        self.memory.setSpecialValueText("no limit")
+        self.memory.setToolTip("--memory: the container is stopped (out of memory) beyond this; "
+                               "the default is half the engine's memory, or the one set in Preferences")
+        self.pids = QSpinBox(self)
+        self.pids.setObjectName("runPidsLimit")
+        self.pids.setRange(0, 1_000_000)
+        self.pids.setSpecialValueText("no limit")
+        self.pids.setValue(DEFAULT_PIDS_LIMIT)
+        self.pids.setToolTip("--pids-limit: how many processes and threads the container may have")
+        self._restart_touched = False
+        self._memory_touched = False
+        self.restart.activated.connect(lambda _i: setattr(self, "_restart_touched", True))
         self.gpus = QCheckBox("Request all GPUs (--gpus all)", self)
         self.gpus.setObjectName("runGpus")
         runtimes = getattr(session.info, "runtimes", ()) if session.info else ()
@@ -146,6 +200,11 @@ class RunDialog(QDialog):
         self.problems.setObjectName("runProblems")
         self.problems.setWordWrap(True)
         set_role(self.problems, "error")
+        self.warnings = QLabel(self)
+        self.warnings.setObjectName("runWarnings")
+        self.warnings.setWordWrap(True)
+        set_role(self.warnings, "warning")
+        self.warnings.hide()
         self.run_button = QPushButton("Run", self)
         self.run_button.setObjectName("runButton")
         self.run_button.setDefault(True)
@@ -160,6 +219,8 @@ class RunDialog(QDialog):
         form.addRow("Volumes and folders", self.mounts)
         form.addRow("Environment", self.env)
         form.addRow("Command", self.command)
+        form.addRow("Memory limit", self.memory)
+        form.addRow("Process limit", self.pids)
         form.addRow("Restart policy", self.restart)
         form.addRow("", self.gpus)
         form.addRow("", self.auto_remove)
@@ -174,15 +235,46 @@ class RunDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Equivalent command:", self))
         layout.addLayout(cmd_row)
+        layout.addWidget(self.warnings)
         layout.addLayout(buttons)
 
         for sig in (self.name.textChanged, self.command.textChanged, self.ports.changed, self.mounts.changed,
                     self.env.changed, self.restart.currentIndexChanged, self.gpus.toggled,
-                    self.auto_remove.toggled):
+                    self.auto_remove.toggled, self.memory.valueChanged, self.pids.valueChanged):
             sig.connect(self._update)
+        self.memory.editingFinished.connect(lambda: setattr(self, "_memory_touched", True))
         self._update()
         engine, image = session.engine, self.image
-        run(self, lambda: inspect_image(engine, image), self._offer_ports, lambda _exc: None, session.reads)
+        run(self, lambda: inspect_image(engine, image), self._on_image, lambda _exc: None, session.reads)
+        chosen = preferences.memory_limit_mb()
+        if chosen:
+            self.memory.setValue(chosen)
+        else:
+            run(self, lambda: host_memory(engine), self._on_host_memory, lambda _exc: None, session.reads)
+
+    def mark_secret(self, name: str) -> None:
+        """Treat the variable ``name`` as a password (masked), whatever its name looks like."""
+        self.secret_env.add(name)
+        self.env.table.viewport().update()
+        self._update()
+
+    def is_secret_env(self, name: str) -> bool:
+        return name in self.secret_env or looks_secret(name)
+
+    def _is_secret_row(self, row: int) -> bool:
+        item = self.env.table.item(row, 0)
+        return item is not None and self.is_secret_env(item.text().strip())
+
+    def _on_host_memory(self, total: int) -> None:
+        if not self._memory_touched and total:
+            self.memory.setValue(default_memory_limit(total) // MIB)
+
+    def _on_image(self, data: dict) -> None:
+        labels = (data.get("Config") or {}).get("Labels") or {}
+        if "ai-container-studio.protocol" in labels and not self._restart_touched:
+            # A model server should come back after a crash (out of memory, say), not stay down.
+            self.restart.setCurrentText("on-failure")
+        self._offer_ports(data)
 
     def _offer_ports(self, data: dict) -> None:
         """Offer the image's exposed ports, published on 127.0.0.1 on any free host port."""
@@ -220,14 +312,20 @@ class RunDialog(QDialog):
             image=self.image, name=self.name.text().strip(), ports=tuple(ports), mounts=tuple(mounts), env=env,
             command=self.command.text().strip(), restart=self.restart.currentText(),
             gpus=self.gpus.isVisible() and self.gpus.isChecked(), auto_remove=self.auto_remove.isChecked(),
+            memory=self.memory.value() * MIB, pids_limit=self.pids.value(),
         )
         local = self.session.engine.url.startswith(("unix://", "npipe://"))
         return spec, problems + spec.problems(local_engine=local)
 
     def _update(self, *args) -> None:
         spec, problems = self.spec()
-        self.preview.setPlainText(spec.cli())
+        hidden = sorted({k for k, _v in spec.env if self.is_secret_env(k)})
+        note = "".join(f"# {k} is not shown: set it in your shell first (export {k}=...)\n" for k in hidden)
+        self.preview.setPlainText(note + spec.cli(hide_env=hidden))
         self.problems.setText("\n".join(f"⚠ {p}" for p in problems))
+        warnings = spec.warnings()
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings.setVisible(bool(warnings))
         self.run_button.setEnabled(not problems)
         self.run_button.setToolTip("Cannot run: " + "; ".join(problems) if problems else "")
 
