@@ -270,3 +270,110 @@ def test_the_digits_model_is_unsure_of_an_empty_picture_and_a_photo(predict_wind
     assert photo.property("unsure") and photo.findChild(QLabel, "cardUnsure").isVisible(), photo.status.text()
     assert sum(not c.property("unsure") for c in rest) >= 8, [c.property("unsure") for c in rest]
     shot(w, "3-digits-model-unsure")
+
+
+# -- 7. page details, 2. what the model recognises and sample pictures ------------------------------------------
+
+
+def in_view(page, card) -> bool:
+    viewport = page.panel.scroll.viewport()
+    top_left = card.mapTo(viewport, card.rect().topLeft())
+    return top_left.y() >= 0 and top_left.y() + 40 <= viewport.height()
+
+
+def test_paste_anywhere_samples_description_and_scrolling(predict_window, qtbot, fake_digits, tmp_path):
+    from PySide6.QtCore import QMimeData, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QPushButton
+
+    from gui.resources import sample_pictures
+
+    w = predict_window()
+    page = w.predict_page
+    wait_target(qtbot, page, fake_digits)
+    assert page.description.isVisible() and page.description.text().startswith("Recognises handwritten digits")
+
+    # Ctrl+V while the focus is in the sidebar (nothing on the page clicked): the picture is predicted.
+    w.pages.setCurrentWidget(w.images_page)
+    w.pages.setCurrentWidget(page)
+    w.sidebar.setFocus()
+    clip = QMimeData()
+    clip.setData("image/png", png_of_width(tmp_path / "clip.png", 5).read_bytes())
+    QGuiApplication.clipboard().setMimeData(clip)
+    qtbot.keyClick(w.sidebar, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: settled(page), timeout=10000)
+    assert [c.name for c in page.cards.values()] == ["pasted picture.png"]
+    # ...but not while another page is shown.
+    w.pages.setCurrentWidget(w.images_page)
+    qtbot.keyClick(w.sidebar, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    w.pages.setCurrentWidget(page)
+    assert len(page.cards) == 1
+
+    # Try sample pictures: the shipped digits get cards.
+    samples = sample_pictures("digits")
+    assert samples
+    qtbot.mouseClick(w.findChild(QPushButton, "predictSamples"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(page.cards) == 1 + len(samples) and settled(page), timeout=15000)
+    assert [c.name for c in page.cards.values()][1:] == [p.name for p in samples]
+
+    # New cards scroll into view; after Clear the panel is at the top again.
+    many = [png_of_width(tmp_path / f"m{i:02d}.png", 5) for i in range(40)]
+    assert drop_files(page.panel, many)
+    qtbot.waitUntil(lambda: settled(page), timeout=15000)
+    more = [png_of_width(tmp_path / f"more{i}.png", 5) for i in range(3)]
+    assert drop_files(page.panel, more)
+    first_new = list(page.cards.values())[-3]
+    qtbot.waitUntil(lambda: in_view(page, first_new), timeout=3000)
+    assert page.panel.scroll.verticalScrollBar().value() > 0
+    shot(w, "7-new-cards-in-view")
+    qtbot.mouseClick(w.findChild(QPushButton, "predictClear"), Qt.MouseButton.LeftButton)
+    assert page.panel.scroll.verticalScrollBar().value() == 0
+    assert drop_files(page.panel, more)
+    qtbot.waitUntil(lambda: settled(page), timeout=10000)
+    assert page.panel.scroll.verticalScrollBar().value() == 0
+    assert in_view(page, next(iter(page.cards.values())))
+    shot(w, "2-description-after-clear")
+
+
+def test_a_tabular_model_gets_only_tabular_controls_csv_files_export_and_clear(
+        predict_window, qtbot, docker_api, regression_image, test_labels, unique_name, containers, tmp_path,
+        monkeypatch):
+    import csv
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    reg = serve(docker_api, regression_image, test_labels, unique_name("reg"))
+    containers.append(reg)
+    w = predict_window()
+    page = w.predict_page
+    wait_target(qtbot, page, reg)
+    form = page.tabular
+    assert page.stack.currentWidget() is form
+    for name in ("predictOpen", "predictSamples", "predictCancel"):
+        assert not w.findChild(QPushButton, name).isVisible(), name
+    assert not page.top_k.isVisible()
+    export, clear = w.findChild(QPushButton, "predictExport"), w.findChild(QPushButton, "predictClear")
+    assert export.isVisible() and clear.isVisible() and not export.isEnabled()
+
+    features = list(form.fields)
+    rows = [[0.01 * (k + 1) * (i % 3 - 1) for i in range(len(features))] for k in range(4)]
+    source = tmp_path / "rows.csv"
+    source.write_text(",".join(features) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(source), ""))
+    qtbot.mouseClick(w.findChild(QPushButton, "tabularOpenCsv"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: form.table.rowCount() == 4, timeout=10000)
+    qtbot.waitUntil(export.isEnabled, timeout=2000)
+    assert clear.isEnabled()
+    shot(w, "7-tabular")
+
+    out = tmp_path / "out.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "CSV (*.csv)"))
+    qtbot.mouseClick(export, Qt.MouseButton.LeftButton)
+    got = list(csv.reader(out.open(encoding="utf-8")))
+    assert got[0] == [*features, "prediction"] and len(got) == 5
+    assert [float(r[-1]) for r in got[1:]] == pytest.approx(form.predictions())
+    assert f"Exported 4 rows to {out}" == page.summary.text()
+
+    qtbot.mouseClick(clear, Qt.MouseButton.LeftButton)
+    assert form.table.rowCount() == 0 and not export.isEnabled() and not clear.isEnabled()

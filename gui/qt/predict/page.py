@@ -45,6 +45,7 @@ from gui.qt.predict.flow import FlowLayout
 from gui.qt.predict.sources import can_accept, mime_for_files, sources_from_mime
 from gui.qt.predict.tabular import TabularForm
 from gui.qt.predict.targets import TargetPicker, TargetSpec
+from gui.resources import sample_pictures
 
 CARDS_PER_TICK_MS = 3.0  # time spent making cards before the event loop gets a turn
 CONNECT_RETRIES = 30  # a container target that does not answer yet is asked again, once a second
@@ -68,6 +69,7 @@ class DropPanel(QFrame):
 
     dropped = Signal(list)  # [PictureSource]
     openRequested = Signal()
+    samplesRequested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -90,6 +92,10 @@ class DropPanel(QFrame):
         open_button = QPushButton("Open pictures…", self.empty)
         open_button.setObjectName("emptyOpen")
         open_button.clicked.connect(self.openRequested)
+        samples_button = QPushButton("Try sample pictures", self.empty)
+        samples_button.setObjectName("emptySamples")
+        samples_button.setToolTip("Drop a few digit pictures shipped with the app")
+        samples_button.clicked.connect(self.samplesRequested)
         col = QVBoxLayout(self.empty)
         col.addStretch(1)
         for w in (glyph, title, hint):
@@ -97,6 +103,7 @@ class DropPanel(QFrame):
             col.addWidget(w)
         col.addSpacing(8)
         col.addWidget(open_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        col.addWidget(samples_button, 0, Qt.AlignmentFlag.AlignHCenter)
         col.addStretch(1)
 
         self.grid = QWidget()
@@ -123,7 +130,17 @@ class DropPanel(QFrame):
             item = self.flow.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
+        self.scroll.verticalScrollBar().setValue(0)
         self.stack.setCurrentWidget(self.empty)
+
+    def reveal(self, card: PredictionCard) -> None:
+        """Scroll so that ``card`` (just added) is in view, once the grid has placed it."""
+        def show() -> None:
+            if self.flow.indexOf(card) >= 0:
+                self.grid.layout().activate()
+                self.scroll.ensureWidgetVisible(card, 0, 10)
+
+        QTimer.singleShot(0, show)
 
     def _set_dragging(self, on: bool) -> None:
         self.setProperty("dragging", on)
@@ -208,6 +225,7 @@ class PredictPage(QWidget):
         self._jobs: dict[int, tuple[PictureSource, str]] = {}  # job id -> (source, container name or "")
         self._parked: dict[str, list[tuple[int, PictureSource]]] = {}
         self._resubmits: dict[int, int] = {}
+        self._reveal_next = False
         self._batch_start: float | None = None
         self._last_answer: float | None = None
 
@@ -225,10 +243,17 @@ class PredictPage(QWidget):
         self.panel = DropPanel(self)
         self.panel.dropped.connect(self.add_sources)
         self.panel.openRequested.connect(self._on_open)
+        self.panel.samplesRequested.connect(self.try_samples)
         self.tabular = TabularForm(self)
         self.tabular.predictRequested.connect(self._on_predict_rows)
 
         self.open_button = self._button("Open…", "predictOpen", self._on_open)
+        self.samples_button = self._button("Try sample pictures", "predictSamples", self.try_samples)
+        self.samples_button.setToolTip("Drop a few digit pictures shipped with the app")
+        self.description = QLabel(self)
+        self.description.setObjectName("modelDescription")
+        self.description.setWordWrap(True)
+        self.description.hide()
         self.cancel_button = self._button("Cancel", "predictCancel", self.cancel)
         self.export_button = self._button("Export CSV…", "predictExport", self._on_export)
         self.clear_button = self._button("Clear", "predictClear", self.clear)
@@ -242,6 +267,7 @@ class PredictPage(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.open_button)
+        bar.addWidget(self.samples_button)
         bar.addWidget(self.top_k)
         bar.addWidget(self.summary, 1)
         for b in (self.cancel_button, self.export_button, self.clear_button):
@@ -252,6 +278,7 @@ class PredictPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addWidget(self.picker)
+        layout.addWidget(self.description)
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
 
@@ -267,9 +294,12 @@ class PredictPage(QWidget):
         self._targets_timer.setSingleShot(True)
         self._targets_timer.setInterval(0)
         self._targets_timer.timeout.connect(self._refresh_targets)
-        paste = QShortcut(QKeySequence.StandardKey.Paste, self)
-        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        paste.activated.connect(self.paste)
+        # Ctrl+V anywhere in the window while the page is shown (text fields still paste into themselves).
+        self._paste = QShortcut(QKeySequence.StandardKey.Paste, self)
+        self._paste.setContext(Qt.ShortcutContext.WindowShortcut)
+        self._paste.setEnabled(False)
+        self._paste.activated.connect(self.paste)
+        self.tabular.changed.connect(self._update_summary)
 
         model = window.containers_model
         for sig in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
@@ -284,6 +314,25 @@ class PredictPage(QWidget):
         b.setObjectName(name)
         b.clicked.connect(lambda _checked=False: slot())
         return b
+
+    def showEvent(self, event) -> None:
+        self._paste.setEnabled(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        self._paste.setEnabled(False)
+        super().hideEvent(event)
+
+    @property
+    def tabular_mode(self) -> bool:
+        return self.stack.currentWidget() is self.tabular
+
+    def _show_mode(self) -> None:
+        """Only the controls for what the model takes: pictures, or table rows."""
+        pictures = not self.tabular_mode
+        for w in (self.open_button, self.samples_button, self.top_k, self.cancel_button):
+            w.setVisible(pictures)
+        self._update_summary()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.main_window and event.type() == QEvent.Type.Close:
@@ -317,6 +366,7 @@ class PredictPage(QWidget):
 
     def _on_target(self, spec: TargetSpec | None) -> None:
         self.spec, self.client, self.meta = spec, None, None
+        self.description.hide()
         connect_id = self._connect_id = next(self._connect_seq)
         if spec is None:
             self._connecting = False
@@ -357,11 +407,14 @@ class PredictPage(QWidget):
         else:
             self.meta = meta
             self.picker.set_status(describe(meta), ok=True)
+            self.description.setText(meta.description)
+            self.description.setVisible(bool(meta.description))
             if meta.input_kind == TABULAR:
                 self.tabular.set_model(meta)
                 self.stack.setCurrentWidget(self.tabular)
             else:
                 self.stack.setCurrentWidget(self.panel)
+            self._show_mode()
         self._release_held()
         if self.meta is not None and self.spec is not None and self.spec.container_id:
             self._resume(self.spec.name)
@@ -388,6 +441,7 @@ class PredictPage(QWidget):
     # -- pictures in ----------------------------------------------------------------------------------
     def add_sources(self, sources: list[PictureSource]) -> None:
         """Make a card for each picture (folders are listed off the UI thread first) and predict it."""
+        self._reveal_next = True
         for src in sources:
             if src.folder:
                 self.runner.expand(-next(self._ids), src.folder)
@@ -399,6 +453,14 @@ class PredictPage(QWidget):
 
     def add_files(self, paths: list[str]) -> None:
         self.add_sources(sources_from_mime(mime_for_files(paths)))
+
+    def try_samples(self) -> None:
+        """Drop the sample digit pictures shipped with the app."""
+        found = sample_pictures("digits")
+        if found:
+            self.add_files([str(p) for p in found])
+        else:
+            self.summary.setText("No sample pictures were installed with the app.")
 
     def paste(self) -> None:
         """Predict what the clipboard holds (a picture, files or URLs)."""
@@ -415,6 +477,9 @@ class PredictPage(QWidget):
             card = PredictionCard(src.name)
             self.cards[job_id] = card
             self.panel.add_card(card)
+            if self._reveal_next:  # the first card of what was just added comes into view
+                self._reveal_next = False
+                self.panel.reveal(card)
             if self._connecting:
                 self._held.append((job_id, src))
             else:
@@ -509,6 +574,10 @@ class PredictPage(QWidget):
         self._write_summary()
 
     def clear(self) -> None:
+        if self.tabular_mode:
+            self.tabular.clear_results()
+            self._update_summary()
+            return
         self.cancel()
         self.cards.clear()
         self.panel.clear()
@@ -525,18 +594,29 @@ class PredictPage(QWidget):
         """Buttons at once; the summary line at most once per 50 ms while a burst of answers lands."""
         c = self.counts()
         self.cancel_button.setEnabled(bool(c["waiting"]))
-        self.export_button.setEnabled(bool(c["done"] or c["failed"]))
-        self.clear_button.setEnabled(bool(self.cards))
+        self._enable_results()
         if not self._summary_timer.isActive():
             self._summary_timer.start()
+
+    def _enable_results(self) -> None:
+        if self.tabular_mode:
+            has = bool(self.tabular.results())
+            self.export_button.setEnabled(has)
+            self.clear_button.setEnabled(has)
+            return
+        c = self.counts()
+        self.export_button.setEnabled(bool(c["done"] or c["failed"]))
+        self.clear_button.setEnabled(bool(self.cards))
 
     def _write_summary(self) -> None:
         c = self.counts()
         total = sum(c.values())
         busy = bool(c["waiting"])
         self.cancel_button.setEnabled(busy)
-        self.export_button.setEnabled(bool(c["done"] or c["failed"]))
-        self.clear_button.setEnabled(bool(self.cards))
+        self._enable_results()
+        if self.tabular_mode:
+            self.summary.setText("")
+            return
         if not total:
             self.summary.setText("")
             return
@@ -573,6 +653,8 @@ class PredictPage(QWidget):
         return out
 
     def export_csv(self, path: str) -> int:
+        if self.tabular_mode:
+            return self.tabular.write_csv(path)
         return write_csv(path, self.results())
 
     def _on_export(self) -> None:

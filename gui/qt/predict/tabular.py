@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,6 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from gui.predict import ModelMetadata, PredictError
+from gui.qt.common.tasks import message_of, run
+
+CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
+MAX_CSV_BYTES = 20_000_000
 
 
 def parse_rows(text: str, features: tuple[str, ...]) -> list[list[float]]:
@@ -55,12 +61,14 @@ class TabularForm(QWidget):
     ``show_results`` / ``show_error`` put the answer in the table."""
 
     predictRequested = Signal(list)
+    changed = Signal()  # results shown or cleared
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("tabularForm")
         self.meta: ModelMetadata | None = None
         self.fields: dict[str, QLineEdit] = {}
+        self._results: list[tuple[list[float], object]] = []
         self.title = QLabel(self)
         self.title.setObjectName("tabularTitle")
         self.title.setStyleSheet("font-size: 13pt; font-weight: 600;")
@@ -74,6 +82,8 @@ class TabularForm(QWidget):
         self.csv.setMaximumHeight(110)
         self.predict_csv = QPushButton("Predict pasted rows", self)
         self.predict_csv.setObjectName("tabularPredictCsv")
+        self.open_csv = QPushButton("Rows from a CSV file…", self)
+        self.open_csv.setObjectName("tabularOpenCsv")
         self.status = QLabel(self)
         self.status.setObjectName("tabularStatus")
         self.status.setWordWrap(True)
@@ -84,6 +94,7 @@ class TabularForm(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.predict_csv)
+        buttons.addWidget(self.open_csv)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -94,6 +105,7 @@ class TabularForm(QWidget):
         layout.addWidget(self.table, 1)
         self.predict_one.clicked.connect(self._on_predict_one)
         self.predict_csv.clicked.connect(self._on_predict_csv)
+        self.open_csv.clicked.connect(lambda _checked=False: self._on_open_csv())
 
     def set_model(self, meta: ModelMetadata) -> None:
         """Fields for the model's features (rebuilt only when they change)."""
@@ -122,6 +134,7 @@ class TabularForm(QWidget):
         self.table.setColumnCount(len(meta.features) + 1)
         self.table.setHorizontalHeaderLabels([*meta.features, "prediction"])
         self.table.setRowCount(0)
+        self._results = []
 
     def _on_predict_one(self) -> None:
         try:
@@ -142,6 +155,26 @@ class TabularForm(QWidget):
         self.status.setText(f"Predicting {len(rows)} rows…")
         self.predictRequested.emit(rows)
 
+    def _on_open_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Rows to predict", "", CSV_FILTER)
+        if path:
+            self.load_csv(path)
+
+    def load_csv(self, path: str) -> None:
+        """Read a CSV file off the UI thread, show its rows in the box and predict them."""
+        def read() -> str:
+            if Path(path).stat().st_size > MAX_CSV_BYTES:
+                raise PredictError(f"{Path(path).name} is larger than {MAX_CSV_BYTES // 1_000_000} MB",
+                                   kind="input")
+            return Path(path).read_text(encoding="utf-8-sig", errors="replace")
+
+        def done(text) -> None:
+            self.csv.setPlainText(text)
+            self._on_predict_csv()
+
+        self.status.setText(f"Reading {Path(path).name}…")
+        run(self, read, done, lambda exc: self.show_error(f"cannot read {Path(path).name}: {message_of(exc)}"))
+
     def show_results(self, rows: list[list[float]], predictions: list, ms: float) -> None:
         self.table.setRowCount(len(rows))
         self.table.setColumnCount(len(rows[0]) + 1 if rows else 1)
@@ -158,6 +191,30 @@ class TabularForm(QWidget):
         self.table.resizeColumnsToContents()
         self.status.setStyleSheet("color: #1e7b34;")
         self.status.setText(f"{len(rows)} prediction{'s' if len(rows) != 1 else ''} in {ms:.0f} ms")
+        self._results = list(zip(rows, predictions, strict=True))
+        self.changed.emit()
+
+    def results(self) -> list[tuple[list[float], object]]:
+        """(row, prediction) for the rows shown."""
+        return list(self._results)
+
+    def clear_results(self) -> None:
+        self._results = []
+        self.table.setRowCount(0)
+        self.status.setText("")
+        self.changed.emit()
+
+    def write_csv(self, path: str) -> int:
+        """The rows shown and their predictions as CSV (a header of the feature names); returns the rows."""
+        features = list(self.meta.features) if self.meta else []
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            width = len(self._results[0][0]) if self._results else len(features)
+            writer.writerow([*(features if len(features) == width else [f"x{i}" for i in range(width)]),
+                             "prediction"])
+            for row, pred in self._results:
+                writer.writerow([*(f"{v:g}" for v in row), pred])
+        return len(self._results)
 
     def show_error(self, message: str) -> None:
         self.status.setStyleSheet("color: #b3261e;")
