@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
-from gui.engine.streams import CancellableStream, shutdown_response
+from gui.engine.streams import CancellableStream, post_stream, shutdown_response
 
 NOT_EXECUTABLE, NOT_FOUND = 126, 127
 
@@ -44,7 +44,12 @@ class ExecRun(CancellableStream):
 
     Raises EngineError when the command cannot start ("container ... is not running").
     ``close()`` from any thread stops reading (the engine has no way to kill an exec'd process).
-    The output comes from docker-py's ``exec_start(stream=True, demux=True)``.
+
+    Not docker-py's ``exec_start(stream=True)``: it reads the raw socket under the response, after a
+    poll. Bytes the response's buffer took in with the headers are lost that way (docker-py #3332),
+    and over TLS the poll does not see bytes already decrypted, so output waits for the next
+    output (tests/unit/test_engine_stream_contract.py shows it). The frames are read here through
+    the response's own buffer.
     """
 
     def __init__(self, engine: Engine, container_id: str, argv: Sequence[str], workdir: str | None = None,
@@ -77,39 +82,60 @@ class ExecRun(CancellableStream):
 
     def __iter__(self) -> Iterator[ExecOutput | ExecExit]:
         exec_id = self._create()
+        api = res = None
         try:
             api = self.engine.stream_api()
+            res = post_stream(api, "/exec/{0}/start", exec_id, {"Tty": False, "Detach": False})
         except Exception as exc:
+            shutdown_response(api, res)
             raise translate(exc, self.engine.url) from None
-        self._hold_responses_of(api)  # docker-py's exec stream gives no handle on its response
         tail = ""
         try:
-            try:
-                frames = api.exec_start(exec_id, stream=True, demux=True)
-            except Exception as exc:
-                raise translate(exc, self.engine.url) from None
-            # A character may be split between two reads: decode each stream incrementally.
-            decoders = [codecs.getincrementaldecoder("utf-8")("replace") for _ in range(2)]
-            for out, err in frames:
+            if not self._hold(res):
+                return
+            # A character may be split between two frames: decode each stream incrementally.
+            decoders = {1: _decoder(), 2: _decoder()}
+            for kind, data in _frames(res.raw.read1):
                 if self.closed:
                     return
-                stderr = out is None
-                text = decoders[stderr].decode(err if stderr else out)
+                stderr = kind == 2
+                text = decoders[2 if stderr else 1].decode(data)
                 if text:
                     tail = (tail + text)[-2000:]
                     yield ExecOutput(text, stderr=stderr)
-            for stderr, decoder in enumerate(decoders):
+            for kind, decoder in decoders.items():
                 text = decoder.decode(b"", final=True)
                 if text:
                     tail = (tail + text)[-2000:]
-                    yield ExecOutput(text, stderr=bool(stderr))
+                    yield ExecOutput(text, stderr=kind == 2)
         except Exception as exc:
             if self.closed:
                 return
             raise translate(exc, self.engine.url) from None
         finally:
-            shutdown_response(api, self._let_go())
+            self._let_go()
+            shutdown_response(api, res)
         if self.closed:
             return
         code = self.engine.call(lambda a: a.exec_inspect(exec_id)).get("ExitCode")
         yield ExecExit(code, exit_message(code, self.argv, tail))
+
+
+def _decoder():
+    return codecs.getincrementaldecoder("utf-8")("replace")
+
+
+def _frames(read) -> Iterator[tuple[int, bytes]]:
+    """(stream, data) of each frame of a multiplexed exec response (an 8-byte header: stream, size)."""
+    buf = b""
+    while True:
+        data = read(65536)
+        if not data:
+            break
+        buf += data
+        while len(buf) >= 8:
+            size = int.from_bytes(buf[4:8], "big")
+            if len(buf) < 8 + size:
+                break
+            yield buf[0], buf[8:8 + size]
+            buf = buf[8 + size:]

@@ -97,6 +97,17 @@ def get_stream(api: Any, path: str, obj_id: str, params: dict) -> Any:
     return res
 
 
+def post_stream(api: Any, path: str, obj_id: str, data: dict) -> Any:
+    """The streamed response of POST ``path`` with a JSON body (raises APIError on an error status)."""
+    res = api._post_json(api._url(path, obj_id), data=data, stream=True)
+    try:
+        api._raise_for_status(res)
+    except Exception:
+        res.close()
+        raise
+    return res
+
+
 def fast_reader(res: Any) -> tuple[Callable[[int], bytes], bool]:
     """``(read, chunked)`` for a streamed response: ``read(n)`` gives what the socket has (up to n
     bytes; b"" at the end); ``chunked`` says whether those bytes still carry the HTTP chunked
@@ -167,7 +178,7 @@ class CancellableStream:
         return held
 
     def _hold_responses_of(self, api: Any) -> None:
-        """Hold each response ``api`` receives from now on: docker-py's pull, push, build and exec
+        """Hold each response ``api`` receives from now on: docker-py's pull, push and build
         stream from a response they give no handle on, but a requests session hook sees it."""
 
         def hook(res, *args, **kwargs):

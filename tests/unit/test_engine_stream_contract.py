@@ -2,10 +2,10 @@
 
 The engine's streams are cut from another thread by shutting down the socket under a streamed
 response (``res.raw._fp.fp`` ... ``_sock``), logs are read straight from the connection
-(``_fp.chunked``, ``read1``), GET streams go through ``api._get`` / ``_url`` / ``_raise_for_status``,
-and exec/pull/push/build responses are caught with a requests session hook. A tiny engine look-alike
-on 127.0.0.1 and on a unix socket (the default transport) streams without end, so each test fails
-(rather than hangs) when an upgrade of those packages moves something.
+(``_fp.chunked``, ``read1``), GET and exec streams go through ``api._get`` / ``_post_json`` / ``_url``
+/ ``_raise_for_status``, and pull/push/build responses are caught with a requests session hook.
+A tiny engine look-alike on 127.0.0.1 and on a unix socket (the default transport) streams without
+end, so each test fails (rather than hangs) when an upgrade of those packages moves something.
 """
 
 from __future__ import annotations
@@ -103,13 +103,24 @@ class FakeEngine(http.server.BaseHTTPRequestHandler):
         if path == f"/v{API}/containers/c1/exec":
             self._json(201, {"Id": "e1"})
         elif path == f"/v{API}/exec/e1/start":
-            # What the engine does: switch protocols, then the multiplexed output, raw.
-            self.wfile.write(b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
-                             b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+            # What the engine does: the multiplexed output, raw, after the headers (101 when asked to
+            # upgrade, as docker-py's exec_start does; 200 otherwise, as ExecRun does).
+            if self.headers.get("Upgrade"):
+                self.wfile.write(b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+                                 b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+            else:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n")
             self.wfile.flush()
             time.sleep(0.05)
             self.wfile.write(_frame(1, b"out\n") + _frame(2, b"err\n"))
             self.wfile.flush()
+            self._wait_for_hang_up()
+        elif path == f"/v{API}/images/create":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._chunk(b'{"status":"Pulling from team/model"}\r\n')
             self._wait_for_hang_up()
         else:
             self._json(404, {"message": f"no {path}"})
@@ -206,8 +217,7 @@ def test_log_reader_close_ends_a_blocked_follow(fake_engine):
     assert server.hung_up.wait(2.0)
 
 
-def test_docker_py_exec_start_passes_its_response_through_session_hooks(fake_engine):
-    """ExecRun (and pull, push, build) find the response docker-py streams from with a requests hook."""
+def test_exec_run_reads_frames_and_close_ends_it(fake_engine):
     server, url = fake_engine
     run = ExecRun(Engine(resolve_engine(url)), "c1", ["sh"])
     items: list = []
@@ -216,7 +226,6 @@ def test_docker_py_exec_start_passes_its_response_through_session_hooks(fake_eng
     while len(items) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert sorted((i.text, i.stderr) for i in items) == [("err\n", True), ("out\n", False)]
-    assert run._held is not None, "the session hook did not see exec_start's response"
     t0 = time.monotonic()
     run.close()
     t.join(2.0)
@@ -224,6 +233,29 @@ def test_docker_py_exec_start_passes_its_response_through_session_hooks(fake_eng
     assert time.monotonic() - t0 < 1.0
     assert not any(isinstance(i, ExecExit) for i in items) and all(isinstance(i, ExecOutput) for i in items)
     assert server.hung_up.wait(2.0)
+
+
+def test_docker_py_streams_pass_their_response_through_session_hooks(fake_engine):
+    """Pull, push and build find the response docker-py streams from with a requests hook."""
+    server, url = fake_engine
+    api = docker.APIClient(base_url=url, version=API, timeout=None)
+
+    class Pull(CancellableStream):
+        pass
+
+    pull = Pull()
+    pull._hold_responses_of(api)
+    chunks = api.pull("team/model", tag="v1", stream=True, decode=True)
+    assert pull._held is not None, "the session hook did not see the pull's response"
+    assert next(chunks) == {"status": "Pulling from team/model"}
+    t, box = _in_thread(lambda: list(chunks))
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    pull.close()
+    t.join(2.0)
+    assert not t.is_alive() and time.monotonic() - t0 < 1.0, box
+    assert server.hung_up.wait(2.0)
+    api.close()
 
 
 def test_cancellable_stream_close_is_idempotent_and_never_lost():
@@ -240,3 +272,54 @@ def test_cancellable_stream_close_is_idempotent_and_never_lost():
     assert s.closed and cut == ["first"]
     assert not s._hold("second"), "a stream opened after close() must be cut at once"
     assert cut == ["first", "second"] and s._let_go() == "second" and s._let_go() is None
+
+
+class _LateExec(FakeEngine):
+    """Exec output, then a long pause: what arrived must be delivered before the pause ends."""
+
+    def do_POST(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path != f"/v{API}/exec/e1/start":
+            return super().do_POST()
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
+                         + _frame(1, b"out\n"))  # one write, as the engine's first output can come
+        self.wfile.flush()
+        self._wait_for_hang_up()
+
+
+def test_exec_output_over_tls_arrives_without_waiting_for_more(tmp_path, monkeypatch):
+    """docker-py's exec stream polls the raw socket before each read, so over TLS it does not see
+    bytes already decrypted (and, on any transport, bytes that came with the headers: docker-py #3332);
+    ExecRun reads through the response's buffer instead and gets "out" at once."""
+    import ssl
+
+    from gui.engine.endpoint import EngineTarget
+    from tests.support.certs import make_ca, make_cert
+
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests prefers them to the client's CA
+        monkeypatch.delenv(name, raising=False)
+    ca = make_ca(str(tmp_path))
+    cert = make_cert(str(tmp_path), "server", ca, server=True)
+    server = _TCPServer(("127.0.0.1", 0), _LateExec)
+    server.hung_up = threading.Event()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*cert)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = EngineTarget(f"tcp://127.0.0.1:{server.server_address[1]}", "test",
+                              docker.tls.TLSConfig(ca_cert=ca[0], verify=ca[0]))
+        run = ExecRun(Engine(target), "c1", ["sh"])
+        items: list = []
+        t, box = _in_thread(lambda: items.extend(run))
+        deadline = time.monotonic() + 5
+        while not items and time.monotonic() < deadline and t.is_alive():
+            time.sleep(0.02)
+        assert [i.text for i in items] == ["out\n"], box
+        run.close()
+        t.join(2.0)
+        assert not t.is_alive()
+    finally:
+        server.shutdown()
+        server.server_close()
