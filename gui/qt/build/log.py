@@ -5,13 +5,18 @@ from __future__ import annotations
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QPainter
 
+from gui.builder.failure import AnsiLines
 from gui.engine.build import BuildLine
 from gui.qt.common.log_lines import LogLines
+from gui.qt.common.style import color as style_color
 
 MAX_BUILD_LINES = 200_000
 STEP_BG = QColor(26, 95, 180, 28)
 CACHED_BG = QColor(30, 123, 52, 30)
 FAILED_BG = QColor(217, 48, 37, 60)
+# ANSI colour name -> style role of the text (the classic builder paints a step's stderr red).
+ANSI_ROLES = {"red": "log-error", "green": "ok", "yellow": "warning", "blue": "accent", "cyan": "accent",
+              "magenta": "syntax-variable", "grey": "muted"}
 
 
 class BuildLogView(LogLines):
@@ -23,6 +28,8 @@ class BuildLogView(LogLines):
         self.marks: dict[int, QColor] = {}  # absolute row -> background
         self.step_rows: dict[int, int] = {}  # step number -> absolute row of its "Step n/m" line
         self.failed_rows: list[int] = []
+        self.cause_row: int | None = None  # the line that says why the build failed
+        self._ansi = AnsiLines()
 
     def clear(self) -> None:
         self.texts.clear()
@@ -34,14 +41,42 @@ class BuildLogView(LogLines):
         self.marks.clear()
         self.step_rows.clear()
         self.failed_rows.clear()
+        self.colors.clear()
+        self.cause_row = None
+        self._ansi = AnsiLines()
         self._relayout(keep_bottom=True)
+
+    def _plain(self, texts: list[str]) -> list[str]:
+        """The texts without ANSI escapes; their colours go to ``colors`` (rows from ``end`` on)."""
+        row = self.end
+        out = []
+        for i, text in enumerate(texts):
+            plain, name = self._ansi.feed(text)
+            role = ANSI_ROLES.get(name)
+            if role:
+                self.colors[row + i] = style_color(role, self)
+            out.append(plain)
+        return out
+
+    def mark_cause(self, row: int) -> None:
+        """Mark the line that says why the build failed (absolute ``row``) and show it in the middle."""
+        self.cause_row = row
+        self.marks[row] = FAILED_BG
+        self.scroll_to(row, always=True)
+        self.viewport().update()
+
+    def scroll_to(self, row: int, always: bool = False) -> None:
+        if always:
+            self.verticalScrollBar().setValue(row - self.first - self._rows() // 2)
+        else:
+            super().scroll_to(row)
 
     def add_lines(self, lines: list[BuildLine]) -> None:
         """Append one batch; marks step headers and cache hits, and the failing step on an error."""
         row = self.end
-        texts, errors = [], set()
+        errors = set()
+        texts = self._plain([line.text for line in lines])
         for i, line in enumerate(lines):
-            texts.append(line.text)
             if line.error:
                 errors.add(i)
                 self.failed_rows.append(row + i)
@@ -52,7 +87,7 @@ class BuildLogView(LogLines):
                     self.failed_rows.append(header)
             elif line.cached:
                 self.marks[row + i] = CACHED_BG
-            elif line.text.startswith("Step ") and line.step and line.step not in self.step_rows:
+            elif texts[i].startswith("Step ") and line.step and line.step not in self.step_rows:
                 self.step_rows[line.step] = row + i
                 self.marks[row + i] = STEP_BG
         self.append(texts, [""] * len(texts), errors)
@@ -60,13 +95,15 @@ class BuildLogView(LogLines):
             gone = [r for r in self.marks if r < self.first]
             for r in gone:
                 del self.marks[r]
+            for r in [r for r in self.colors if r < self.first]:
+                del self.colors[r]
         if errors:
             self.scroll_to(self.failed_rows[-1])
 
     def set_text_lines(self, texts: list[str]) -> None:
         """Show a finished build's saved log (from the history)."""
         self.clear()
-        self.append(texts, [""] * len(texts))
+        self.append(self._plain(texts), [""] * len(texts))
 
     def paintEvent(self, event):
         super().paintEvent(event)

@@ -39,6 +39,7 @@ class LogLines(QAbstractScrollArea):
         self._anchor: int | None = None
         self._caret: int | None = None
         self._widest = 0
+        self.colors: dict[int, QColor] = {}  # absolute row -> its text colour (ANSI colours of a build log)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
@@ -252,6 +253,6 @@ class LogLines(QAbstractScrollArea):
             if stamp:
                 p.setPen(sel_fg if is_sel else stamp_color)
                 p.drawText(x0, y + ascent, stamp)
-            p.setPen(sel_fg if is_sel else (err_color if self.errs[i] else text_color))
+            p.setPen(sel_fg if is_sel else (err_color if self.errs[i] else self.colors.get(row, text_color)))
             p.drawText(tx, y + ascent, text)
         p.end()
