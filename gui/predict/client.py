@@ -125,6 +125,14 @@ class PredictionClient(ABC):
         self.close()
 
 
+def check_answer_count(answers: object, sent: int, what: str = "rows") -> list:
+    """The server's list of answers, one per input sent, or a PredictError saying how many came back."""
+    if not isinstance(answers, list) or len(answers) != sent:
+        got = len(answers) if isinstance(answers, list) else "no"
+        raise PredictError(f"the server answered {got} predictions for {sent} {what}", kind="answer")
+    return answers
+
+
 def check_rows(rows: Sequence[Sequence[float]], width: int | None = None) -> list[list[float]]:
     """Rows as lists of floats, all of one width (the model's feature count when known)."""
     out = []

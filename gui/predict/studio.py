@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from gui.predict.client import PredictionClient, check_rows
+from gui.predict.client import PredictionClient, check_answer_count, check_rows
 from gui.predict.errors import PredictError
 from gui.predict.models import IMAGE, TABULAR, ModelMetadata, Prediction
 from gui.predict.pictures import prepare_upload
@@ -125,11 +125,5 @@ class StudioClient(PredictionClient):
             raise PredictError(f"the model at {self.url} takes pictures, not table rows", kind="input")
         checked = check_rows(rows, len(meta.features) or None)
         doc, _ = self.transport.post_json("/predict", {"instances": checked})
-        out = doc.get("predictions")
-        if not isinstance(out, list) or len(out) != len(checked):
-            raise PredictError(
-                f"the server answered {len(out) if isinstance(out, list) else 'no'} predictions "
-                f"for {len(checked)} rows",
-                kind="answer",
-            )
+        out = check_answer_count(doc.get("predictions"), len(checked))
         return out

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from gui.predict.client import PredictionClient, check_rows, label_for, ranked
+from gui.predict.client import PredictionClient, check_answer_count, check_rows, label_for, ranked
 from gui.predict.errors import PredictError
 from gui.predict.models import IMAGE, TABULAR, ModelMetadata, Prediction
 from gui.predict.pictures import PictureTensor, picture_tensor, prepare_upload
@@ -137,13 +137,7 @@ class TFServingClient(PredictionClient):
 
     def _predict(self, instances: list) -> tuple[list, float]:
         doc, ms = self.transport.post_json(self._path + ":predict", {"instances": instances})
-        predictions = doc.get("predictions")
-        if not isinstance(predictions, list) or len(predictions) != len(instances):
-            raise PredictError(
-                f"the server answered {len(predictions) if isinstance(predictions, list) else 'no'} "
-                f"predictions for {len(instances)} inputs",
-                kind="answer",
-            )
+        predictions = check_answer_count(doc.get("predictions"), len(instances), "inputs")
         return predictions, ms
 
     def predict_image(self, data: bytes, top_k: int = 5) -> Prediction:
