@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_EXITED = re.compile(r"^Exited \((-?\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,22 @@ class ContainerInfo:
     @property
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
+
+    @property
+    def health(self) -> str:
+        """"starting", "healthy" or "unhealthy" while its health check runs ("Up 2 minutes (healthy)"), else ""."""
+        status = self.status
+        if "(health: starting)" in status:
+            return "starting"
+        if "(unhealthy)" in status:
+            return "unhealthy"
+        return "healthy" if "(healthy)" in status else ""
+
+    @property
+    def exit_code(self) -> int | None:
+        """The code it exited with ("Exited (137) 3 seconds ago" -> 137); None while it has not exited."""
+        m = _EXITED.match(self.status)
+        return int(m.group(1)) if m else None
 
     @property
     def ports_text(self) -> str:

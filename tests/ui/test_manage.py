@@ -60,11 +60,12 @@ def test_actions_on_many_containers_ask_first(window, qtbot, make_container, doc
     select_rows(page, {a["Id"], b["Id"]})
     assert page.actions_by_name["stop"].isEnabled() and not page.actions_by_name["start"].isEnabled()
 
-    page.actions_by_name["stop"].trigger()
+    page.actions_by_name["kill"].trigger()
     box = answer(qtbot, w, yes=False)  # Cancel: nothing happens
-    assert "Files in the container are kept" in box
-    page.actions_by_name["stop"].trigger()
-    answer(qtbot, w)
+    assert "killed at once" in box
+    assert state(w, a["name"]) == "running" == state(w, b["name"])
+    page.actions_by_name["stop"].trigger()  # as in Docker Desktop, Stop asks nothing (files are kept)
+    assert w.findChild(QMessageBox, "confirmDialog") is None
     qtbot.waitUntil(lambda: state(w, a["name"]) == "exited" and state(w, b["name"]) == "exited",
                     timeout=15000)
     select_rows(page, {a["Id"], b["Id"]})
@@ -81,8 +82,8 @@ def test_actions_on_many_containers_ask_first(window, qtbot, make_container, doc
     qtbot.waitUntil(lambda: state(w, a["name"]) == "running", timeout=5000)
     select_rows(page, {a["Id"]})
     started = docker_api.inspect_container(a["Id"])["State"]["StartedAt"]
-    page.actions_by_name["restart"].trigger()
-    answer(qtbot, w)
+    page.actions_by_name["restart"].trigger()  # no question either
+    assert w.findChild(QMessageBox, "confirmDialog") is None
     # A restart starts the container again: a new StartedAt (RestartCount counts only policy restarts).
     qtbot.waitUntil(lambda: docker_api.inspect_container(a["Id"])["State"]["StartedAt"] != started
                     and state(w, a["name"]) == "running", timeout=15000)

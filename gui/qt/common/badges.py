@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from gui.qt.common.style import BADGES, color
-from gui.qt.common.table_models import RecordRole
+from gui.qt.common.table_models import BadgeRole, RecordRole
 
 
 def badge_state(container) -> str:
@@ -35,9 +35,10 @@ class StateBadgeDelegate(QStyledItemDelegate):
         style = widget.style() if widget is not None else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        state = badge_state(rec)
+        state = index.data(BadgeRole) or badge_state(rec)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or state)
         fm = option.fontMetrics
-        width = fm.horizontalAdvance(state) + 2 * self.PAD_X
+        width = fm.horizontalAdvance(text) + 2 * self.PAD_X
         height = min(option.rect.height() - 4, fm.height() + 2 * self.PAD_Y)
         r = QRectF(option.rect.x() + 4, option.rect.center().y() - height / 2 + 1, width, height)
         painter.save()
@@ -46,12 +47,13 @@ class StateBadgeDelegate(QStyledItemDelegate):
         painter.setBrush(color(f"badge-{state}", widget) if state in BADGES else color("muted", widget))
         painter.drawRoundedRect(r, height / 2, height / 2)
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, state)
+        painter.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
     def sizeHint(self, option, index) -> QSize:
         size = super().sizeHint(option, index)
         rec = index.data(RecordRole)
         if rec is not None:
-            size.setWidth(option.fontMetrics.horizontalAdvance(badge_state(rec)) + 2 * self.PAD_X + 12)
+            text = str(index.data(Qt.ItemDataRole.DisplayRole) or badge_state(rec))
+            size.setWidth(option.fontMetrics.horizontalAdvance(text) + 2 * self.PAD_X + 12)
         return size

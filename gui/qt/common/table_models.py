@@ -15,6 +15,7 @@ from gui.qt.common.style import color as style_color
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
+BadgeRole = Qt.ItemDataRole.UserRole + 3  # the colour key of a state badge (style.BADGES)
 
 
 def human_size(n: int) -> str:
@@ -163,15 +164,58 @@ class ImageTableModel(RecordTableModel):
         return self._rows[row]
 
 
+def state_text(c: ContainerInfo) -> str:
+    """The State column: the health of a running container with a health check ("healthy",
+    "starting", "unhealthy"), the exit code of an exited one ("exited (137)"), else its state."""
+    if c.state == "running" and c.health:
+        return c.health
+    if c.state == "exited" and c.exit_code is not None:
+        return f"exited ({c.exit_code})"
+    return c.state
+
+
+def state_badge(c: ContainerInfo) -> str:
+    """The colour of its badge: its state's; "unhealthy" while its health check fails, and the colour of
+    a state in progress ("restarting") until its first check passed."""
+    if c.state == "running" and c.health in ("unhealthy", "starting"):
+        return "unhealthy" if c.health == "unhealthy" else "restarting"
+    return c.state
+
+
 class ContainerTableModel(RecordTableModel):
+    STATE = 2
     COLUMNS = (
         Column("Name", lambda r: r.name, lambda r: r.name.lower(), lambda r: r.id),
         Column("Image", lambda r: r.image, lambda r: r.image.lower()),
-        Column("State", lambda r: r.state, tooltip=lambda r: r.status),
+        Column("State", state_text, tooltip=lambda r: r.status),
         Column("Ports", lambda r: r.ports_text, tooltip=lambda r: "Click to open in the browser" if
                any(p.host_port for p in r.ports) else "", link=lambda r: any(p.host_port for p in r.ports)),
         Column("Created", lambda r: human_age(r.created), lambda r: r.created, lambda r: exact_time(r.created)),
     )
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.transitions: dict[str, str] = {}  # container id -> "stopping…" while the user's action runs
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if index.isValid() and index.column() == self.STATE:
+            rec = self._rows[index.row()]
+            moving = self.transitions.get(rec.id)
+            if role == Qt.ItemDataRole.DisplayRole and moving:
+                return moving
+            if role == BadgeRole:
+                return "restarting" if moving else state_badge(rec)
+        return super().data(index, role)
+
+    def set_transition(self, container_id: str, text: str | None) -> None:
+        """Show ``text`` ("stopping…") as its state until called again with None."""
+        if text:
+            self.transitions[container_id] = text
+        elif self.transitions.pop(container_id, None) is None:
+            return
+        row = self._index.get(container_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, self.STATE), self.index(row, self.STATE))
 
     def record_at(self, row: int) -> ContainerInfo:
         return self._rows[row]

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 from gui.engine import ContainerInfo, EngineError
 from gui.engine.actions import anonymous_volumes, container_action
 from gui.engine.ports import published_urls
+from gui.predict.targets import PROTOCOL_LABEL
 from gui.qt.common.badges import StateBadgeDelegate
 from gui.qt.common.feedback import confirm, show_error
 from gui.qt.common.list_page import ListPage
@@ -30,20 +31,23 @@ ACTIONS = {
     "remove": ("Remove", "Delete", None, "removed"),
 }
 
+# Stop and Restart do not ask (as in Docker Desktop: the files in the container are kept); the row
+# shows this while they run, since a process that ignores SIGTERM keeps them busy for 10 s.
+TRANSITIONS = {"stop": "stopping…", "restart": "restarting…"}
+
 ASK = {
-    "stop": "The processes in {what} get SIGTERM and then SIGKILL after 10 s. Files in the "
-            "container are kept.",
     "kill": "The processes in {what} are killed at once, without a chance to save their work.",
-    "restart": "The processes in {what} are stopped and started again; unsaved work in them is lost.",
     "remove": "{what} and every change made inside (the writable layer) are deleted for good. "
               "Named volumes and bind-mounted folders are kept.",
 }
 
 
 class ContainersPage(ListPage):
-    """`tools` maps a tool name (logs, stats, inspect, exec, copy) to ``fn(container)``."""
+    """`tools` maps a tool name (logs, stats, inspect, exec, copy) to ``fn(container)``;
+    `predictRequested(name)` asks the window to open the Predict page on that container."""
 
     statusMessage = Signal(str)
+    predictRequested = Signal(str)
 
     def __init__(self, window, parent=None):
         super().__init__(ContainerTableModel(window), "containersView", "container", 4, parent)
@@ -116,6 +120,8 @@ class ContainersPage(ListPage):
         sel = self.selected_records()
         for name, (_label, _s, states, _p) in ACTIONS.items():
             ok = bool(sel) and (states is None or any(c.state in states for c in sel))
+            if name in TRANSITIONS:  # not again while it is under way
+                ok = ok and any(c.id not in self.model.transitions for c in sel)
             self.actions_by_name[name].setEnabled(ok)
         for name in self.tools:
             self.actions_by_name[f"tool:{name}"].setEnabled(len(sel) == 1)
@@ -143,6 +149,13 @@ class ContainersPage(ListPage):
     def _run(self, action: str, targets: list[ContainerInfo], remove_volumes: bool) -> None:
         session = self.main_window.session
         label, _s, _st, past = ACTIONS[action]
+        moving = TRANSITIONS.get(action)
+        for c in targets if moving else ():
+            self.model.set_transition(c.id, moving)
+
+        def settled(*_args) -> None:
+            for c in targets if moving else ():
+                self.model.set_transition(c.id, None)
 
         engine = session.engine
 
@@ -163,6 +176,7 @@ class ContainersPage(ListPage):
             return failures, volumes, gone
 
         def finished(result) -> None:
+            settled()
             failures, volumes, gone = result
             if gone:
                 session.refresh()
@@ -173,7 +187,7 @@ class ContainersPage(ListPage):
             if failures:
                 show_error(self, f"{label} failed", "\n".join(failures))
 
-        Op(self, work, f"{label} failed").success(finished).run(session.changes)
+        Op(self, work, f"{label} failed").success(finished).run(session.changes).failed.connect(settled)
 
     # -- view events ------------------------------------------------------------------
     def _on_context_menu(self, pos) -> None:
@@ -188,11 +202,17 @@ class ContainersPage(ListPage):
             for name in self.tools:
                 menu.addAction(self.actions_by_name[f"tool:{name}"])
         rec = self.proxy.data(self.view.indexAt(pos), RecordRole)
+        if rec is not None and rec.label_map.get(PROTOCOL_LABEL):
+            menu.addSeparator()
+            act = menu.addAction("Predict with this", lambda name=rec.name: self.predictRequested.emit(name))
+            act.setObjectName("actionPredictWith")
+            act.setToolTip("Open the Predict page with this model chosen")
         urls = published_urls(rec) if rec else []
         if urls:
             menu.addSeparator()
             for url in urls:
                 menu.addAction(f"Open {url}", lambda u=url: QDesktopServices.openUrl(QUrl(u)))
+        self.context_menu = menu
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _on_clicked(self, index: QModelIndex) -> None:
