@@ -14,6 +14,21 @@ from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, 
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 MAX_LINES = 100_000
+# A line on stderr is painted as an error only when it reads like one: Jupyter, uvicorn and Python's
+# logging write everything (INFO too) to stderr.
+_ERROR_LEVEL = re.compile(r"^\s*(?:\[[EFC][ \]]|\[?(?:ERROR|FATAL|CRITICAL|PANIC)\b|E\d{4} )")
+_ERROR_WORD = re.compile(r"\b(?:error|errors?:|traceback|fatal|panic|exception)\b", re.IGNORECASE)
+_PY_ERROR = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b")
+_NOT_ERROR_LEVEL = re.compile(r"^\s*(?:\[[IWD][ \]]|\[?(?:INFO|WARNING|WARN|DEBUG)\b)")
+
+
+def is_error_line(text: str) -> bool:
+    """True for a log line that reports an error (a level E/ERROR/CRITICAL, a traceback, "error")."""
+    if _ERROR_LEVEL.match(text):
+        return True
+    if _NOT_ERROR_LEVEL.match(text):
+        return False  # "[I ... ServerApp] 0 errors", "INFO: ... error_rate" are not errors
+    return bool(_ERROR_WORD.search(text) or _PY_ERROR.search(text))
 
 
 class LogLines(QAbstractScrollArea):
@@ -59,7 +74,7 @@ class LogLines(QAbstractScrollArea):
         self.stamps.extend(stamps)
         errs = [False] * len(texts)
         for i in stderr:
-            errs[i] = True
+            errs[i] = is_error_line(texts[i])
         self.errs.extend(errs)
         self._widest = max(self._widest, max((len(t) for t in texts[-2000:]), default=0))
         excess = len(self.texts) - self.max_lines
@@ -77,7 +92,7 @@ class LogLines(QAbstractScrollArea):
         errs = [False] * len(texts)
         for i in stderr:
             if i >= skip:
-                errs[i - skip] = True
+                errs[i - skip] = is_error_line(texts[i - skip])
         bar = self.verticalScrollBar()
         value = bar.value()
         self.texts[:0], self.stamps[:0], self.errs[:0] = texts, stamps, errs
@@ -146,9 +161,6 @@ class LogLines(QAbstractScrollArea):
             self._anchor, self._caret = self.first, self.end - 1
             self.selectionChanged.emit()
             self.viewport().update()
-
-    def selected_text(self) -> str:
-        return "\n".join(self.line(r) for r in self.selected_rows())
 
     def copy(self) -> int:
         rows = self.selected_rows()
