@@ -40,6 +40,7 @@ class BuildForm(QWidget):
         for box in (self.build_box, self.run_box):
             if box is not None:
                 self.layout_.removeWidget(box)
+                box.hide()
                 box.deleteLater()
         self.build_box = QGroupBox("Image", self)
         self.build_box.setObjectName("buildFields")
@@ -47,7 +48,9 @@ class BuildForm(QWidget):
         self.run_box.setObjectName("runFields")
         self.layout_.insertWidget(0, self.build_box)
         self.layout_.insertWidget(1, self.run_box)
-        for box, fields in ((self.build_box, template.build_fields), (self.run_box, template.run_fields)):
+        # The image tag first: it names what the build makes, and the Run… button and the history use it.
+        build_fields = sorted(template.build_fields, key=lambda f: f.type != "tag")
+        for box, fields in ((self.build_box, build_fields), (self.run_box, template.run_fields)):
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,22 +33,36 @@ from gui.builder import (
     render_dockerfile,
     run_settings,
 )
+from gui.builder.failure import failure_cause
 from gui.builder.history import BuildRecord, HistoryStore
+from gui.engine.actions import remove_image
+from gui.predict.targets import PROTOCOL_LABEL
 from gui.qt.build.files import RecipeActions
 from gui.qt.build.form import BuildForm
 from gui.qt.build.history import BuildHistoryModel
 from gui.qt.build.log import BuildLogView
 from gui.qt.build.preview import DockerfilePreview
 from gui.qt.build.runner import BuildOutcome, BuildRunner
-from gui.qt.common.tasks import Task
+from gui.qt.common.style import set_role
+from gui.qt.common.table_models import human_size
+from gui.qt.common.tasks import Op, Task
 
-STATUS_COLORS = {"succeeded": "#1e7b34", "failed": "#b3261e", "cancelled": "#8a5a00", "": ""}
+STATUS_ROLES = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first ". " (the whole text when there is none)."""
+    head, dot, _rest = " ".join(text.split()).partition(". ")
+    return head + "." if dot else head
 
 
 class BuildPage(QWidget):
-    """Fill the form, watch the Dockerfile, build it and follow the log; `buildFinished(BuildOutcome)`."""
+    """Fill the form, watch the Dockerfile, build it and follow the log; `buildFinished(BuildOutcome)`.
+
+    `predictRequested(name)` asks the window to open the Predict page on the container just run."""
 
     buildFinished = Signal(object)
+    predictRequested = Signal(str)
 
     def __init__(self, window, parent=None, history: HistoryStore | None = None):
         super().__init__(parent)
@@ -60,14 +75,21 @@ class BuildPage(QWidget):
         self.last_build: tuple | None = None  # (template, build values, run values, tag) of the last success
         self.run_dialog = None
         self._building: tuple | None = None
+        # Each template's form values and hand-edited Dockerfile, kept while another template is shown.
+        self._edits: dict[str, tuple[dict, dict, str | None]] = {}
+        self._last_layer = ""  # the last layer the running build made (" ---> abc123")
+        self.dangling = ""  # the unfinished image a failed build left (its id), offered for removal
+        self.started_name = ""  # the container last started from the Run dialog
         self.store = history or HistoryStore()
 
         self.chooser = QComboBox(self)
         self.chooser.setObjectName("templateChooser")
         self.description = QLabel(self)
         self.description.setObjectName("templateDescription")
-        self.description.setWordWrap(True)
-        self.description.setStyleSheet("color: palette(placeholder-text);")
+        # One line (its first sentence; all of it in the tooltip): a long description never pushes the
+        # form and the log down.
+        self.description.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        set_role(self.description, "muted")
         self.files = RecipeActions(self)
 
         self.form = BuildForm(self)
@@ -92,6 +114,7 @@ class BuildPage(QWidget):
         self.progress.setTextVisible(True)
         self.status = QLabel(self)
         self.status.setObjectName("buildStatus")
+        self.status_kind = ""  # what the status says: "succeeded", "failed", "cancelled" or ""
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # One line, always there: a new status text never re-lays out the page mid-build.
         self.status.setFixedHeight(self.status.sizeHint().height())
@@ -99,11 +122,33 @@ class BuildPage(QWidget):
         self.reason = QLabel(self)
         self.reason.setObjectName("buildReason")
         self.reason.setWordWrap(True)
-        self.reason.setStyleSheet("color: #b3261e;")
+        set_role(self.reason, "error")
         self.run_button = QPushButton("Run…", self)
         self.run_button.setObjectName("runBuilt")
         self.run_button.setEnabled(False)
         self.run_button.setToolTip("Open the Run dialog for the image the last build made")
+        self.predict_button = QPushButton("Predict with it", self)
+        self.predict_button.setObjectName("predictWithIt")
+        self.predict_button.hide()
+        self.predict_button.clicked.connect(lambda: self.predictRequested.emit(self.started_name))
+
+        # A failed build: why, in one sentence, on top; and the unfinished image it left, to remove.
+        self.failure = QFrame(self)
+        self.failure.setObjectName("buildFailure")
+        self.failure_text = QLabel(self.failure)
+        self.failure_text.setObjectName("buildFailureText")
+        self.failure_text.setWordWrap(True)
+        self.failure_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_role(self.failure_text, "error")
+        self.remove_dangling = QPushButton("Remove the unfinished image", self.failure)
+        self.remove_dangling.setObjectName("removeDangling")
+        self.remove_dangling.clicked.connect(self.remove_dangling_image)
+        row = QHBoxLayout(self.failure)
+        row.setContentsMargins(0, 2, 0, 2)
+        row.addWidget(self.failure_text, 1)
+        row.addWidget(self.remove_dangling)
+        self.failure.hide()
+        self.remove_dangling.hide()
 
         self.log = BuildLogView(self)
         self.history = BuildHistoryModel(self.store.load(), self)
@@ -159,6 +204,7 @@ class BuildPage(QWidget):
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.run_button)
+        bar.addWidget(self.predict_button)
         below = QWidget(self)
         below_layout = QVBoxLayout(below)
         below_layout.setContentsMargins(0, 4, 0, 0)
@@ -175,13 +221,14 @@ class BuildPage(QWidget):
         outer.setObjectName("buildSplitter")
         outer.addWidget(editor)
         outer.addWidget(below)
-        outer.setStretchFactor(0, 3)
-        outer.setStretchFactor(1, 2)
-        outer.setSizes([560, 300])
+        outer.setStretchFactor(0, 1)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([500, 400])
         outer.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addLayout(top)
+        layout.addWidget(self.failure)
         layout.addWidget(outer, 1)
 
     def _captioned(self, caption: str, widget: QWidget) -> QWidget:
@@ -223,11 +270,25 @@ class BuildPage(QWidget):
         name = self.chooser.currentData()
         if not name:
             return
+        old = self.template
+        if old is not None and self.form.template is old:  # keep its edits for when it comes back
+            self._edits[old.name] = (self.form.build_values(), self.form.run_values(), self.preview.hand_text)
         self.template = get_template(name)
         self._check = None
-        self.description.setText(self.template.description)
+        self.description.setText(first_sentence(self.template.description))
         self.description.setToolTip(self.template.description)
+        edits = self._edits.get(name)
+        self.preview.hand_text = None  # the other template's hand edit is not this one's
         self.form.set_template(self.template)
+        if edits is not None:
+            build, run, hand = edits
+            self.form.set_values(build, run)
+            if hand is not None:
+                self.preview.set_hand_text(hand)
+            else:
+                self.preview.discard_edits()
+        else:
+            self.preview.discard_edits()
 
     def _checked(self) -> tuple[dict, dict[str, str], dict[str, str]]:
         """The form checked once per change: (clean build values, build errors, run errors)."""
@@ -246,6 +307,7 @@ class BuildPage(QWidget):
 
     def _on_form_changed(self) -> None:
         self._check = None
+        self._forget_failure()
         if self.template is None:
             return
         values = self.form.build_values()
@@ -313,7 +375,13 @@ class BuildPage(QWidget):
         self.progress.setFormat("Starting…")
         self._set_status("", "")
         self.run_button.setEnabled(False)
-        self._building = (t, values, self.form.run_values(), tag)
+        self.run_button.setText("Run…")
+        self.predict_button.hide()
+        self._last_layer = ""
+        self.dangling = ""
+        self.failure.hide()
+        self.remove_dangling.hide()
+        self._building = (t, values, self.form.run_values(), tag, PROTOCOL_LABEL in self.preview.dockerfile())
         self.runner = BuildRunner(self.session, t, values, self.preview.dockerfile(), tag, parent=self)
         self.runner.lines.connect(self._on_lines)
         self.runner.progress.connect(self._on_progress)
@@ -330,6 +398,9 @@ class BuildPage(QWidget):
 
     def _on_lines(self, batch: list) -> None:
         self.log.add_lines(batch)
+        for line in batch:
+            if line.layer_id:
+                self._last_layer = line.layer_id
         if self.record is not None:
             self.record.log.extend(line.text for line in batch)
 
@@ -357,9 +428,12 @@ class BuildPage(QWidget):
             self.progress.setValue(self.progress.maximum())
             self.progress.setFormat("Built")
             short = outcome.image_id.removeprefix("sha256:")[:12]
-            self._set_status(f"Built {r.tag} ({short}) in {r.duration:.1f} s", "succeeded")
+            self._set_status(f"Built {r.tag} ({short}) from {self._building[0].title} in {r.duration:.1f} s",
+                             "succeeded")
             self.last_build = self._building
             self.run_button.setEnabled(True)
+            self.run_button.setText(f"Run {r.tag}…")
+            self.run_button.setToolTip(f"Open the Run dialog for {r.tag}, the image this build made")
         elif outcome.status == "cancelled":
             self.progress.setFormat("Cancelled at step %v/%m")
             self._set_status("Build cancelled: the engine stopped it and no image was tagged.", "cancelled")
@@ -367,6 +441,7 @@ class BuildPage(QWidget):
             self.progress.setFormat("Failed at step %v/%m" if outcome.step else "Failed")
             where = f"Step {outcome.step} ({outcome.instruction}) failed: " if outcome.step else "Build failed: "
             self._set_status(where + outcome.error, "failed")
+            self._show_failure(outcome)
         self._update_build_button()
         self.buildFinished.emit(outcome)
 
@@ -374,8 +449,73 @@ class BuildPage(QWidget):
         first = text.splitlines()[0] if text else ""
         self.status.setText(first)
         self.status.setToolTip(text)
-        color = STATUS_COLORS.get(kind, "")
-        self.status.setStyleSheet(f"color: {color}; font-weight: bold;" if color else "")
+        self.status_kind = kind
+        set_role(self.status, STATUS_ROLES.get(kind))
+        font = self.status.font()
+        font.setBold(kind in STATUS_ROLES)
+        self.status.setFont(font)
+
+    # -- a failed build -----------------------------------------------------------------
+    def _show_failure(self, outcome: BuildOutcome) -> None:
+        """Say why in one sentence on top, show that line of the log, offer to remove what it left."""
+        texts = self.log.texts
+        cause, i = failure_cause(texts, outcome.error)
+        where = f"Step {outcome.step} failed: " if outcome.step else "The build failed: "
+        self.failure_text.setText(f"<b>{where}</b>{cause}")
+        self.failure_text.setToolTip(outcome.error)
+        self.failure.show()
+        self.failure_text.show()
+        if i >= 0:
+            self.log.mark_cause(self.log.first + i)
+        layer = self._last_layer
+        if layer:
+            engine = self.session.engine
+
+            def find():
+                rows = engine.call(lambda api: api.images(filters={"dangling": True}))
+                return next((r for r in rows if r["Id"].split(":", 1)[-1].startswith(layer)), None)
+
+            Op(self, find, "Cannot read the images").success(self._offer_removal).failure(lambda _e: None).run()
+
+    def _offer_removal(self, row: dict | None) -> None:
+        if row is None or self.runner is not None:
+            return
+        self.dangling = row["Id"]
+        short = self.dangling.split(":", 1)[-1][:12]
+        self.remove_dangling.setText(f"Remove the unfinished image ({short}, {human_size(row.get('Size') or 0)})")
+        self.remove_dangling.setToolTip("The failed build left this untagged image (its last finished step). "
+                                        "It is used by nothing; removing it frees the space.")
+        self.remove_dangling.setEnabled(True)
+        self.remove_dangling.show()
+        self.failure.show()
+
+    def remove_dangling_image(self) -> None:
+        image = self.dangling
+        if not image:
+            return
+        engine = self.session.engine
+        self.remove_dangling.setEnabled(False)
+
+        def removed(_result) -> None:
+            self.dangling = ""
+            self.remove_dangling.hide()
+            self.failure.setVisible(self.failure_text.isVisible())
+            self._set_status(f"Removed the unfinished image {image.split(':', 1)[-1][:12]}", "")
+
+        def failed(exc: BaseException) -> None:
+            self.remove_dangling.setEnabled(True)
+            self._set_status(f"Cannot remove the unfinished image: {exc}", "failed")
+
+        Op(self, lambda: remove_image(engine, image), "Cannot remove the image").success(removed) \
+            .failure(failed).run(self.session.changes)
+
+    def _forget_failure(self) -> None:
+        """The form changed: the last failure's cause no longer applies (the history keeps it)."""
+        if self.failure_text.isVisible():
+            self.failure_text.hide()
+            self.failure.setVisible(self.remove_dangling.isVisible())
+        if self.status_kind == "failed":
+            self._set_status("", "")
 
     def _on_history_row(self, current, _previous) -> None:
         if self.runner is not None or not current.isValid():
@@ -391,11 +531,11 @@ class BuildPage(QWidget):
 
         if self.last_build is None:
             return None
-        template, build_values, _, tag = self.last_build
+        template, build_values, run_values, tag, _serves = self.last_build
         dlg = RunDialog(self.session, tag, self)
+        dlg.started.connect(self._on_container_started)
         try:
-            settings = run_settings(template, build_values, self.form.run_values()
-                                    if self.template is template else {})
+            settings = run_settings(template, build_values, run_values)
         except ValidationError:
             settings = None
         if settings is not None:
@@ -410,6 +550,14 @@ class BuildPage(QWidget):
         self.run_dialog = dlg
         dlg.open()
         return dlg
+
+    def _on_container_started(self, name: str) -> None:
+        """A container of the built image runs: offer to predict with it when the image serves a model."""
+        self.started_name = name
+        serves = bool(self.last_build and self.last_build[4])
+        self.predict_button.setVisible(serves)
+        self.predict_button.setToolTip(f"Open the Predict page with {name} chosen, once it is healthy")
+        self._set_status(f"Started container {name} from {self.last_build[3]}", "succeeded")
 
     def shutdown(self) -> None:
         """Stop a running build (the window closes)."""

@@ -212,6 +212,7 @@ class PredictPage(QWidget):
         self.client = None
         self.meta: ModelMetadata | None = None
         self.problem = ""
+        self._awaited = ""  # a container to choose once it runs and is healthy (choose_container)
         self._connecting = False
         self._retries = 0
         self._connect_seq = itertools.count(1)
@@ -361,8 +362,29 @@ class PredictPage(QWidget):
         self.request_timeout = seconds
         self._on_target(self.picker.current_spec())
 
+    def choose_container(self, name: str) -> None:
+        """Choose the container ``name`` (the Build page's "Predict with it", the Containers page's menu).
+
+        A container just started is chosen once it is listed, running and healthy (or has no health
+        check); until then the chooser says it waits for it."""
+        self._awaited = name
+        self._refresh_targets()
+
     def _refresh_targets(self) -> None:
-        self.picker.set_containers(self.main_window.containers_model.records())
+        records = self.main_window.containers_model.records()
+        name = self._awaited
+        if name:
+            c = next((c for c in records if c.name == name), None)
+            if c is not None and c.state == "running" and c.health in ("", "healthy"):
+                self._awaited = ""
+                self.picker.chosen_name = name
+                self.picker.targets = []  # fill the chooser again, even when the list is the same
+            else:  # not offered before it is ready (the chooser would take it as the first model found)
+                why = "starting" if c is None or c.state == "running" else c.state
+                self.picker.set_containers([r for r in records if r.name != name])
+                self.picker.set_status(f"Waiting for {name} to be healthy ({why})…")
+                return
+        self.picker.set_containers(records)
 
     def _on_target(self, spec: TargetSpec | None) -> None:
         self.spec, self.client, self.meta = spec, None, None

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.images_model = self.images_page.model
         for page in (self.containers_page, self.images_page):
             page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.containers_page.predictRequested.connect(self.predict_with)
         self.containers_view = self.containers_page.view
         self.images_view = self.images_page.view
 
@@ -210,7 +211,9 @@ class MainWindow(QMainWindow):
     def _make_build_page(self) -> QWidget:
         from gui.qt.build.page import BuildPage
 
-        return BuildPage(self, self)
+        page = BuildPage(self, self)
+        page.predictRequested.connect(self.predict_with)
+        return page
 
     def _make_predict_page(self) -> QWidget:
         from gui.qt.predict.page import PredictPage
@@ -224,6 +227,12 @@ class MainWindow(QMainWindow):
     @property
     def predict_page(self):
         return self._page("predict")
+
+    def predict_with(self, container_name: str) -> None:
+        """Open the Predict page with this container chosen (once it is listed, running and healthy)."""
+        page = self.predict_page
+        self.pages.setCurrentWidget(page)
+        page.choose_container(container_name)
 
     def _attach(self, session: EngineSession) -> None:
         self.session = session
