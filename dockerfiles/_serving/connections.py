@@ -134,7 +134,7 @@ class HttpServer:
         try:
             next_sweep = 0.0
             while not self._stop.is_set():
-                for key, mask in self.sel.select(timeout=0.2):
+                for key, mask in self.sel.select(timeout=0 if self.ready else 0.2):
                     if key.data == "accept":
                         self._accept()
                     elif key.data == "wake":
