@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QPushButton
 
-from gui.qt.common.table_models import ContainerTableModel
 from tests.support.qt import select_rows
 
 SECOND = 1_000_000_000  # health check times are in nanoseconds
@@ -28,9 +28,10 @@ def shoot(widget, name: str) -> Path:
 def state_text(w, name: str) -> str:
     """What the State column shows for the container ``name`` ("" when it is not listed)."""
     model = w.containers_model
+    column = next(i for i in range(model.columnCount()) if model.headerData(i, Qt.Orientation.Horizontal) == "State")
     for row, c in enumerate(model.records()):
         if c.name == name:
-            return model.index(row, ContainerTableModel.STATE).data() or ""
+            return model.index(row, column).data() or ""
     return ""
 
 
@@ -113,7 +114,7 @@ def test_predict_with_this_is_offered_for_containers_that_speak_the_protocol(win
         index = page.proxy.mapFromSource(page.model.index(row, 0))
         page.view.scrollTo(index)
         page.view.customContextMenuRequested.emit(page.view.visualRect(index).center())
-        menu = page.context_menu
+        menu = page.findChildren(QMenu, "containersMenu")[-1]
         return menu, {a.text(): a for a in menu.actions()}
 
     menu, actions = menu_for(plain["Id"])

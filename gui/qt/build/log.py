@@ -91,6 +91,10 @@ class BuildLogView(LogLines):
                 self.step_rows[line.step] = row + i
                 self.marks[row + i] = STEP_BG
         self.append(texts, [""] * len(texts), errors)
+        for i in errors:  # the engine said the build failed with this line: an error, whatever its words
+            k = row + i - self.first
+            if 0 <= k < len(self.errs):
+                self.errs[k] = True
         if self.dropped and self.marks:
             gone = [r for r in self.marks if r < self.first]
             for r in gone:
