@@ -300,19 +300,23 @@ class LogFollower(CancellableStream):
     Yields LogBatch items, and a final LogEnded when the container stops, is removed, or the
     engine goes away. A response the engine ends while the container still runs is reopened
     from the last line's timestamp. ``close()`` from any thread ends the iteration at once.
+    With ``after_stamp`` (the timestamp of the last line already shown) it starts right after that
+    line instead of with the tail: a view resumes a container that was started again.
     """
 
-    def __init__(self, engine: Engine, container_id: str, tail: int | str = 1000, timestamps: bool = True):
+    def __init__(self, engine: Engine, container_id: str, tail: int | str = 1000, timestamps: bool = True,
+                 after_stamp: str = ""):
         super().__init__()
         self.engine = engine
         self.container_id = container_id
         self.tail = tail
         self.timestamps = timestamps
+        self.after_stamp = after_stamp
 
     def __iter__(self) -> Iterator[LogBatch | LogEnded]:
-        since: str | None = None
-        last_stamp = ""
-        tail: int | str = self.tail
+        since: str | None = stamp_to_since(self.after_stamp) if self.after_stamp else None
+        last_stamp = self.after_stamp
+        tail: int | str = "all" if self.after_stamp else self.tail
         reopened = 0
         try:
             tty = _is_tty(self.engine, self.container_id)

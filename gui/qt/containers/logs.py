@@ -1,4 +1,7 @@
-"""LogsView: follow one container's log live, search it, load older lines, copy and save it."""
+"""LogsView: follow one container's log live, search it, load older lines, copy and save it.
+
+When the container stops the view waits; started again, it follows on after the last line it showed,
+with a line that marks the gap."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from gui.engine import ContainerInfo, Engine
 from gui.engine.logs import LogBatch, LogEnded, LogFollower, LogReader, older_lines, write_log
+from gui.engine.state import container_state
 from gui.qt.common.log_lines import MAX_LINES, LogLines
 from gui.qt.common.tasks import Stream, Task, message_of, run
 
@@ -47,6 +51,7 @@ class LogsView(QWidget):
         self._follower: LogFollower | None = None
         self._calls: list[Task] = []
         self._save_reader: list[LogReader] = []
+        self.ended: LogEnded | None = None  # why the follow stopped, while it waits for a new start
         self.setWindowTitle(f"Logs: {container.name}")
         self.setObjectName("logsView")
 
@@ -107,8 +112,9 @@ class LogsView(QWidget):
         self._start()
 
     # -- following ----------------------------------------------------------------------
-    def _start(self) -> None:
-        self._follower = LogFollower(self.engine, self.container.id, tail=self.tail)
+    def _start(self, after_stamp: str = "") -> None:
+        self.ended = None
+        self._follower = LogFollower(self.engine, self.container.id, tail=self.tail, after_stamp=after_stamp)
         self._worker = Stream(self, self._follower, f"logs-{self.container.name}")
         self._worker.item.connect(self._on_item)
         self._worker.failed.connect(self._on_failed)
@@ -123,6 +129,37 @@ class LogsView(QWidget):
             self.linesShown.emit(self.received, time.monotonic() - item.received_at)
         elif isinstance(item, LogEnded):
             self.state.setText(item.message)
+            if item.state:  # stopped, not removed: follow again once it starts
+                self.ended = item
+                self.state.setText(f"{item.message}: waiting for it to start again…")
+                engine, cid = self.engine, self.container.id
+                # It may have started again before this message came (a quick `docker restart`).
+                self._track(run(self, lambda: container_state(engine, cid)[0], self._on_state_read,
+                                lambda _exc: None))
+
+    def _on_state_read(self, state: str) -> None:
+        if state in ("running", "paused"):
+            self.container_started()
+
+    def container_started(self) -> None:
+        """The container runs again: mark the gap and follow on after the last line shown."""
+        if self.ended is None:
+            return
+        ended, self.ended = self.ended, None
+        if self._worker is not None:
+            self._worker.stop()  # it already ended; its thread may still be on its way out
+        last = next((s for s in reversed(self.lines.stamps) if s), "")
+        mark = f"──── {ended.message}; started again at {time.strftime('%H:%M:%S')} ────"
+        self.lines.append([mark], [""])
+        self._start(after_stamp=last)
+
+    def on_containers_changed(self, upserts: list, _removed: list) -> None:
+        """The engine's container events (EngineSession.containersChanged): resume on a start."""
+        if self.ended is None:
+            return
+        for c in upserts:
+            if c.id == self.container.id and c.state in ("running", "paused"):
+                self.container_started()
 
     def _on_failed(self, exc) -> None:
         self.state.setText("Stopped")
