@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 
 from gui.engine import ContainerInfo, EngineError
 from gui.engine.actions import anonymous_volumes, container_action
 from gui.engine.ports import published_urls
 from gui.predict.targets import PROTOCOL_LABEL
+from gui.qt.common import links
 from gui.qt.common.badges import StateBadgeDelegate
 from gui.qt.common.feedback import confirm, show_error
 from gui.qt.common.list_page import ListPage
@@ -211,7 +212,7 @@ class ContainersPage(ListPage):
         if urls:
             menu.addSeparator()
             for url in urls:
-                menu.addAction(f"Open {url}", lambda u=url: QDesktopServices.openUrl(QUrl(u)))
+                menu.addAction(f"Open {url}", lambda u=url: self.open_url(u))
         self.context_menu = menu
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
@@ -220,12 +221,16 @@ class ContainersPage(ListPage):
             return
         urls = published_urls(self.proxy.data(index, RecordRole))
         if len(urls) == 1:
-            QDesktopServices.openUrl(QUrl(urls[0]))
+            self.open_url(urls[0])
         elif urls:
             menu = QMenu(self)
             for url in urls:
-                menu.addAction(url, lambda u=url: QDesktopServices.openUrl(QUrl(u)))
+                menu.addAction(url, lambda u=url: self.open_url(u))
             menu.popup(self.view.viewport().mapToGlobal(self.view.visualRect(index).bottomLeft()))
+
+    def open_url(self, url: str) -> bool:
+        """Open a port's address; with no browser to open it, the status bar says so."""
+        return links.open_url(url, self.statusMessage.emit)
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
         if index.column() != PORTS_COLUMN and "logs" in self.tools:

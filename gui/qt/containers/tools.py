@@ -17,6 +17,7 @@ from gui.qt.common.tasks import Op
 from gui.qt.common.tool_windows import ToolWindows
 from gui.qt.containers.copy_files import CopyFilesPanel, local_paths
 from gui.qt.containers.exec_dialog import ExecDialog
+from gui.qt.containers.jupyter import JupyterPanel, is_jupyter
 from gui.qt.containers.logs import LogsView
 from gui.qt.containers.stats import StatsView
 
@@ -116,8 +117,13 @@ def add_container_tools(page) -> None:
     def engine():
         return page.main_window.session.engine
 
+    def make_logs(c: ContainerInfo) -> LogsView:
+        view = LogsView(engine(), c)
+        page.main_window.session.containersChanged.connect(view.on_containers_changed)  # resume on a start
+        return view
+
     def logs(c: ContainerInfo):
-        return windows.show("logs", c.id, f"Logs: {c.name}", lambda: LogsView(engine(), c))
+        return windows.show("logs", c.id, f"Logs: {c.name}", lambda: make_logs(c))
 
     def inspect(c: ContainerInfo):
         return windows.show("inspect", c.id, f"Inspect: {c.name}", lambda: InspectView(engine(), c))
@@ -136,6 +142,18 @@ def add_container_tools(page) -> None:
     page.add_tool("inspect", "Inspect", inspect, "Ctrl+I")
     page.add_tool("exec", "Exec…", exec_, "Ctrl+E")
     page.add_tool("copy", "Copy files…", copy, "")
+
+    def jupyter(c: ContainerInfo):
+        panel = windows.show("jupyter", c.id, f"Jupyter: {c.name}", lambda: JupyterPanel(engine(), c))
+        panel.resize(620, 180)
+        return panel
+
+    jupyter_action = page.add_tool("jupyter", "Jupyter", jupyter, "")
+    jupyter_action.setToolTip("The token and Open JupyterLab for a container of the Jupyter template")
+
+    def enable_jupyter(*_args):  # after the page's own update, which enables every tool for one row
+        sel = page.selected_records()
+        jupyter_action.setEnabled(len(sel) == 1 and is_jupyter(sel[0]))
 
     # Stats beside the list for the selected container.
     layout = page.layout()
@@ -171,6 +189,9 @@ def add_container_tools(page) -> None:
 
     page.row_drop = RowDropTarget(page)
     page.view.selectionModel().selectionChanged.connect(on_selection)
+    for sig in (page.view.selectionModel().selectionChanged, page.model.dataChanged, page.model.rowsRemoved):
+        sig.connect(enable_jupyter)
+    enable_jupyter()
     page.model.dataChanged.connect(on_selection)
     page.model.rowsRemoved.connect(on_selection)
     page.main_window.engineChanged.connect(lambda _s: (windows.close_all(), page.stats_panel.follow(None)))
