@@ -189,16 +189,21 @@ def main(argv: list[str] | None = None) -> int:
         from gui.qt.shell.single_instance import SingleInstance
 
         instance = SingleInstance(parent=app)
-        if not instance.claim():
-            print(f"{APP_NAME} is already running: its window was brought to the front.")
+        if not instance.claim(args.engine):
+            also = f" and asked to use the engine {args.engine}" if args.engine else ""
+            print(f"{APP_NAME} is already running: its window was brought to the front{also}.")
             return 0
     settings = app_settings()
+    from gui.qt.common.preferences import apply_saved_theme
+
+    apply_saved_theme(app, settings, overridden=bool(args.theme))
     window = _build_window(choose_engine(args.engine, settings))
     restore(window, settings)
     if instance is not None:
         from gui.qt.shell.single_instance import raise_window
 
         instance.activationRequested.connect(lambda: raise_window(window))
+        instance.engineRequested.connect(window.use_engine_url)
         app.aboutToQuit.connect(lambda: save(window, settings))
         app.aboutToQuit.connect(instance.close)
     if args.self_test:

@@ -81,6 +81,13 @@ class ListPage(QWidget):
 
         self.count = QLabel(self)
         self.count.setObjectName(f"{view_name}Count")
+        self.filter_edit = None  # the filter box, once add_filter_row made the row
+        # Over the empty list when the filter hides every row: "No container matches 'x'".
+        self.no_match = QLabel(self.view.viewport())
+        self.no_match.setObjectName(f"{view_name}NoMatch")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match.setWordWrap(True)
+        self.no_match.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         self.top = QVBoxLayout()
@@ -96,6 +103,8 @@ class ListPage(QWidget):
         """Toolbar, extra widgets and the filter box in one row; Ctrl+F filters, F5 re-reads the engine."""
         filter_edit.setClearButtonEnabled(True)
         filter_edit.textChanged.connect(self.proxy.set_text)
+        filter_edit.textChanged.connect(self._update_count)
+        self.filter_edit = filter_edit
         find = QAction("Filter", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -126,6 +135,14 @@ class ListPage(QWidget):
         shown = self.proxy.rowCount()
         text = f"{n} {self.noun}{'' if n == 1 else 's'}"
         self.count.setText(text if shown == n else f"{shown} of {text} shown")
+        typed = self.filter_edit.text().strip() if self.filter_edit is not None else ""
+        if n and not shown and typed:
+            self.no_match.setText(f"No {self.noun} matches '{typed}'")
+            self.count.setText(f"No {self.noun} matches '{typed}' ({text} hidden by the filter)")
+            self.no_match.resize(self.view.viewport().size())
+            self.no_match.show()
+        else:
+            self.no_match.hide()
 
     def selected_records(self) -> list:
         rows = self.view.selectionModel().selectedRows()

@@ -261,6 +261,20 @@ class MainWindow(QMainWindow):
         self.engineChanged.emit(session)
         return session
 
+    def use_engine_url(self, url: str) -> None:
+        """A later launch asked for ``--engine url``: switch to it (and say so), unless it is in use."""
+        from gui.engine import EngineError, resolve_engine
+
+        try:
+            target = resolve_engine(url)
+        except (EngineError, ValueError) as exc:
+            self.statusBar().showMessage(f"Cannot use the engine {url} asked for by a new launch: {exc}", 15000)
+            return
+        if target.url == self.session.target.url:
+            return
+        self.switch_engine(target)
+        self.statusBar().showMessage(f"Switched to the engine {target.url}, asked for by a new launch", 15000)
+
     # -- handlers ---------------------------------------------------------------------
     def _on_state(self, state: str, message: str) -> None:
         url = self.session.target.url

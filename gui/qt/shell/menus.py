@@ -1,4 +1,4 @@
-"""The main window's menu bar: File (Quit) and Help (About)."""
+"""The main window's menu bar: File (Preferences, Quit) and Help (Guide, About)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,18 @@ from gui import APP_NAME
 
 
 def make_menus(window: QMainWindow) -> None:
-    """Fill ``window``'s menu bar; sets ``window.quit_action`` and ``window.about_action``."""
+    """Fill ``window``'s menu bar; sets ``window.quit_action``, ``preferences_action``, ``guide_action``
+    and ``about_action``."""
     file_menu = window.menuBar().addMenu("&File")
     file_menu.setObjectName("fileMenu")
+    prefs = QAction("&Preferences…", window)
+    prefs.setObjectName("preferencesAction")
+    prefs.setShortcut(QKeySequence("Ctrl+,"))
+    prefs.setMenuRole(QAction.MenuRole.PreferencesRole)
+    prefs.triggered.connect(lambda: _show_once(window, "preferences_dialog", _make_preferences))
+    file_menu.addAction(prefs)
+    file_menu.addSeparator()
+    window.preferences_action = prefs
     quit_action = QAction("&Quit", window)
     quit_action.setObjectName("quitAction")
     quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # StandardKey.Quit is empty on some platforms
@@ -25,12 +34,44 @@ def make_menus(window: QMainWindow) -> None:
 
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.setObjectName("helpMenu")
+    guide = QAction("&Guide", window)
+    guide.setObjectName("guideAction")
+    guide.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+    guide.triggered.connect(lambda: _show_once(window, "guide_dialog", _make_guide))
+    help_menu.addAction(guide)
+    window.guide_action = guide
     about = QAction(f"&About {APP_NAME}", window)
     about.setObjectName("aboutAction")
     about.setMenuRole(QAction.MenuRole.AboutRole)
     about.triggered.connect(lambda: _show_about(window))
     help_menu.addAction(about)
     window.about_action = about
+
+
+def _make_preferences(window: QMainWindow):
+    from gui.qt.shell.preferences_dialog import PreferencesDialog
+
+    return PreferencesDialog(window)
+
+
+def _make_guide(window: QMainWindow):
+    from gui.qt.shell.guide import GuideDialog
+
+    return GuideDialog(window)
+
+
+def _show_once(window: QMainWindow, attr: str, make) -> None:
+    """Open the dialog made by ``make(window)``, or raise it when it is open already."""
+    import shiboken6
+
+    old = getattr(window, attr, None)
+    if old is not None and shiboken6.isValid(old) and old.isVisible():
+        old.raise_()
+        return
+    dialog = make(window)
+    setattr(window, attr, dialog)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
 
 
 def _show_about(window: QMainWindow) -> None:

@@ -1,9 +1,13 @@
-"""One running copy per user and display: a second launch asks the first to raise its window, then exits."""
+"""One running copy per user and display: a second launch asks the first to raise its window, then exits.
+
+A second launch with ``--engine URL`` sends the URL along (``activate {"engine": URL}``): the running
+window switches to that engine instead of ignoring it."""
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import os
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -28,13 +32,32 @@ def server_name(env: dict[str, str] | None = None) -> str:
     return f"{APP_ID}-{digest}"
 
 
-def ask_running_instance(name: str, timeout_ms: int = TIMEOUT_MS) -> bool:
-    """True when a running copy answered and was asked to raise its window."""
+def activate_message(engine: str | None = None) -> bytes:
+    """What a later launch sends: ``activate`` and, when it was given ``--engine``, that engine."""
+    if not engine:
+        return ACTIVATE
+    return ACTIVATE.strip() + b" " + json.dumps({"engine": engine}).encode() + b"\n"
+
+
+def parse_activate(line: bytes) -> dict | None:
+    """The request in one line from a later launch (``{}`` for a plain activate), None if it is not one."""
+    word, _, rest = line.strip().partition(b" ")
+    if word != ACTIVATE.strip():
+        return None
+    try:
+        request = json.loads(rest) if rest else {}
+    except ValueError:
+        return {}
+    return request if isinstance(request, dict) else {}
+
+
+def ask_running_instance(name: str, timeout_ms: int = TIMEOUT_MS, engine: str | None = None) -> bool:
+    """True when a running copy answered and was asked to raise its window (and use ``engine``)."""
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(timeout_ms):
         return False
-    sock.write(ACTIVATE)
+    sock.write(activate_message(engine))
     sock.waitForBytesWritten(timeout_ms)  # False when the write already went out: that is fine
     reply = b""
     while len(reply) < len(ACK) and sock.waitForReadyRead(timeout_ms):
@@ -44,9 +67,11 @@ def ask_running_instance(name: str, timeout_ms: int = TIMEOUT_MS) -> bool:
 
 
 class SingleInstance(QObject):
-    """Listens for later launches; `activationRequested` fires when one asks for the window."""
+    """Listens for later launches; `activationRequested` fires when one asks for the window, then
+    `engineRequested(url)` when that launch named an engine."""
 
     activationRequested = Signal()
+    engineRequested = Signal(str)
 
     def __init__(self, name: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -55,10 +80,12 @@ class SingleInstance(QObject):
         self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.server.newConnection.connect(self._on_new_connection)
         self._clients: set[QLocalSocket] = set()
+        self._buffers: dict[QLocalSocket, bytes] = {}
 
-    def claim(self) -> bool:
-        """Become the running copy. False when another copy answered (it was asked to show itself)."""
-        if ask_running_instance(self.name):
+    def claim(self, engine: str | None = None) -> bool:
+        """Become the running copy. False when another copy answered (it was asked to show itself,
+        and to switch to ``engine`` when one is given)."""
+        if ask_running_instance(self.name, engine=engine):
             return False
         if not self.server.listen(self.name):
             # A socket left by a copy that crashed: nobody answered on it, so take it over.
@@ -91,13 +118,23 @@ class SingleInstance(QObject):
         sock = self.sender()
         if sock in self._clients:
             self._clients.discard(sock)
+            self._buffers.pop(sock, None)
             sock.deleteLater()
 
     def _answer(self, sock: QLocalSocket) -> None:
-        if bytes(sock.readAll().data()).startswith(ACTIVATE.strip()):
-            sock.write(ACK)
-            sock.flush()
-            self.activationRequested.emit()
+        data = self._buffers.pop(sock, b"") + bytes(sock.readAll().data())
+        if b"\n" not in data:
+            self._buffers[sock] = data  # the rest of the line is still on its way
+            return
+        request = parse_activate(data.split(b"\n", 1)[0])
+        if request is None:
+            return
+        sock.write(ACK)
+        sock.flush()
+        self.activationRequested.emit()
+        engine = request.get("engine")
+        if isinstance(engine, str) and engine:
+            self.engineRequested.emit(engine)
 
 
 def raise_window(window) -> None:
