@@ -19,8 +19,13 @@ TARGET = ROOT / "gui" / "_resources"
 README = "Generated from resources/ by packaging/sync_resources.py: edit resources/, not this folder.\n"
 
 
+# README's screenshots live beside the other resources but are not part of the app.
+NOT_SHIPPED = ("screenshots",)
+
+
 def source_files() -> list[Path]:
-    return sorted(p.relative_to(SOURCE) for p in SOURCE.rglob("*") if p.is_file())
+    return sorted(p.relative_to(SOURCE) for p in SOURCE.rglob("*")
+                  if p.is_file() and p.relative_to(SOURCE).parts[0] not in NOT_SHIPPED)
 
 
 def differences() -> list[str]:

@@ -33,8 +33,11 @@ class DiskUsage:
     items: tuple[DiskItem, ...]
     data_root_total: int = 0  # size of the file system that holds the engine's data (0: unknown)
     data_root_free: int = 0
+    layers_size: int = 0  # every image layer counted once (the engine's LayersSize); 0: add up the items
 
     def total(self, category: str) -> int:
+        if category == "images" and self.layers_size:
+            return self.layers_size  # shared layers once, as `docker system df` counts them
         return sum(i.size for i in self.items if i.category == category)
 
     def reclaimable(self, category: str) -> int:
@@ -68,15 +71,22 @@ def disk_usage(engine: Engine) -> DiskUsage:
     for b in data.get("BuildCache") or []:
         items.append(DiskItem("build cache", b.get("ID", ""), (b.get("Description") or b.get("Type") or "")[:80],
                               int(b.get("Size") or 0), in_use=bool(b.get("InUse"))))
-    total = free = 0
-    root = None
+    total, free = data_root_space(engine) or (0, 0)
+    return DiskUsage(tuple(items), total, free, int(data.get("LayersSize") or 0))
+
+
+def data_root_space(engine: Engine) -> tuple[int, int] | None:
+    """(total, free) bytes of the file system holding the engine's data, when the engine runs on this
+    computer and its data root can be seen from here (None otherwise). Cheap: no disk-usage walk."""
+    if not engine.url.startswith("unix://"):
+        return None
     with contextlib.suppress(EngineError):
         root = engine.call(lambda api: api.info()).get("DockerRootDir")
-    if root and engine.url.startswith("unix://"):
-        with contextlib.suppress(OSError):
-            du = shutil.disk_usage(root)
-            total, free = du.total, du.free
-    return DiskUsage(tuple(items), total, free)
+        if root:
+            with contextlib.suppress(OSError):
+                du = shutil.disk_usage(root)
+                return du.total, du.free
+    return None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from gui.engine.errors import EngineError, translate
 from gui.engine.models import EngineEvent
 from gui.engine.streams import CancellableStream
 
-WATCHED_TYPES = ("container", "image")
+WATCHED_TYPES = ("container", "image", "volume", "network")
 
 
 def to_event(raw: dict) -> EngineEvent:

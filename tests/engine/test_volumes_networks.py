@@ -176,6 +176,7 @@ def test_disk_usage_matches_the_engine_and_clean_frees_what_it_said(engine, make
     raw_img = next(i for i in df["Images"] if i["Id"] == image_id)
     assert img.size == raw_img["Size"] - raw_img["SharedSize"] >= 3_000_000
     assert img.shared == raw_img["SharedSize"] and img.name.startswith("<none>")
+    assert usage.total("images") == df["LayersSize"]  # shared layers once, as `docker system df` says
 
     plan = disk.candidates(usage, "stopped containers")
     assert mine in plan.items

@@ -22,12 +22,14 @@ from gui.engine import EngineInfo
 from gui.qt.common import style
 from gui.qt.containers.page import ContainersPage
 from gui.qt.images.page import ImagesPage
+from gui.qt.shell.disk_warning import DiskWarning
 from gui.qt.shell.engine_switcher import EngineSwitcher
 from gui.qt.shell.menus import make_menus
 from gui.qt.shell.session import EngineSession
 
 # The sidebar's pages: (tab title, icon key in style.ICONS).
-PAGE_ICONS = {"Containers": "containers", "Images": "images", "Build": "build", "Predict": "predict"}
+PAGE_ICONS = {"Containers": "containers", "Images": "images", "Build": "build", "Predict": "predict",
+              "Volumes": "volumes", "Networks": "networks", "Disk space": "disk"}
 
 
 def default_size() -> QSize:
@@ -94,6 +96,9 @@ class MainWindow(QMainWindow):
         self._made: dict[str, QWidget] = {}
         self._add_lazy_page("Build", "build", self._make_build_page)
         self._add_lazy_page("Predict", "predict", self._make_predict_page)
+        self._add_lazy_page("Volumes", "volumes", self._make_volumes_page)
+        self._add_lazy_page("Networks", "networks", self._make_networks_page)
+        self._add_lazy_page("Disk space", "disk", self._make_disk_page)
         self.pages.currentChanged.connect(self._materialize)
 
         # A sidebar shows the pages (icon and name) and the engine; `pages` stays the QTabWidget
@@ -154,6 +159,7 @@ class MainWindow(QMainWindow):
         self.engine_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.engine_status, 1)
         make_menus(self)
+        self.disk_warning = DiskWarning(self)
 
         self._attach(session)
 
@@ -219,6 +225,37 @@ class MainWindow(QMainWindow):
         from gui.qt.predict.page import PredictPage
 
         return PredictPage(self, self)
+
+    def _make_volumes_page(self) -> QWidget:
+        from gui.qt.volumes.page import VolumesPage
+
+        return self._with_status(VolumesPage(self, self))
+
+    def _make_networks_page(self) -> QWidget:
+        from gui.qt.networks.page import NetworksPage
+
+        return self._with_status(NetworksPage(self, self))
+
+    def _make_disk_page(self) -> QWidget:
+        from gui.qt.disk.page import DiskPage
+
+        return self._with_status(DiskPage(self, self))
+
+    def _with_status(self, page: QWidget) -> QWidget:
+        page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        return page
+
+    @property
+    def volumes_page(self):
+        return self._page("volumes")
+
+    @property
+    def networks_page(self):
+        return self._page("networks")
+
+    @property
+    def disk_page(self):
+        return self._page("disk")
 
     @property
     def build_page(self):

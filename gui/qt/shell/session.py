@@ -39,6 +39,7 @@ class EngineSession(QObject):
     containersLoaded = Signal(list)  # every ContainerInfo (apply with replace_all)
     containersChanged = Signal(list, list)  # ContainerInfo to upsert, ids removed
     loaded = Signal()  # both lists hold the engine's contents
+    engineEvent = Signal(object)  # every EngineEvent but the stream's own (pages that follow volumes, networks)
 
     def __init__(self, target: EngineTarget, parent: QObject | None = None):
         super().__init__(parent)
@@ -185,6 +186,7 @@ class EngineSession(QObject):
                 self._poll.start()
                 self.refresh()
             return
+        self.engineEvent.emit(ev)
         if ev.type == "container":
             if ev.action.startswith(IGNORED_CONTAINER_ACTIONS):
                 return

@@ -1,0 +1,1 @@
+"""The Networks page: list, create, remove, connect and disconnect containers."""

@@ -1,0 +1,69 @@
+"""A warning in the status bar when the engine's disk is nearly full (threshold: a preference)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+from gui.engine.disk import data_root_space
+from gui.qt.common import style
+from gui.qt.common.table_models import human_size
+from gui.qt.common.tasks import Task
+
+WARN_KEY = "disk/warn_percent"
+DEFAULT_WARN_PERCENT = 90
+CHECK_MS = 5 * 60 * 1000
+
+
+def warn_percent() -> int:
+    try:
+        return max(1, min(100, int(QSettings().value(WARN_KEY, DEFAULT_WARN_PERCENT))))
+    except (TypeError, ValueError):
+        return DEFAULT_WARN_PERCENT
+
+
+class DiskWarning(QLabel):
+    """Checks the file system under the engine's data root when connected and every few minutes (a cheap
+    call, not the disk-usage walk); shows itself only above the threshold."""
+
+    def __init__(self, window: QMainWindow):
+        super().__init__(window)
+        self.setObjectName("diskWarning")
+        style.set_role(self, "warning")
+        self.window_ = window
+        self.hide()
+        window.statusBar().addPermanentWidget(self)
+        self._timer = QTimer(self)
+        self._timer.setInterval(CHECK_MS)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+        window.engineChanged.connect(self._follow)
+        self._follow(window.session)
+
+    def _follow(self, session) -> None:
+        self.hide()
+        session.stateChanged.connect(lambda state, _m: state == "connected" and self.check())
+        if session.state == "connected":
+            self.check()
+
+    def check(self) -> None:
+        session = self.window_.session
+        engine = session.engine
+        task = Task(self, lambda: data_root_space(engine), session.reads)
+        task.done.connect(self.show_space)
+        task.failed.connect(lambda _exc: self.hide())
+        task.start()
+
+    def show_space(self, space: tuple[int, int] | None) -> None:
+        if not space or not space[0]:
+            self.hide()
+            return
+        total, free = space
+        used = (total - free) * 100 // total
+        if used < warn_percent():
+            self.hide()
+            return
+        self.setText(f"⚠ Engine disk {used} % full ({human_size(free)} free): see Disk space")
+        self.setToolTip("Images, stopped containers, volumes and build cache can be cleaned up on the "
+                        "Disk space page. The threshold is in Preferences.")
+        self.show()
