@@ -14,6 +14,7 @@ os.environ.setdefault("QT_API", "pyside6")
 from gui import APP_ID, APP_NAME, __version__  # noqa: E402
 
 _START = time.perf_counter()
+CLI_COMMANDS = ("build", "predict", "evaluate", "bench")  # gui.cli.COMMANDS, without importing it
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -234,7 +235,12 @@ def run() -> None:
 
     Python's teardown of Qt objects that daemon stream threads still touch can hang or crash
     PySide6 (qasync #115 is one such hang); everything worth keeping is written by now.
+    The pipeline subcommands (build, predict, evaluate, bench) go to gui.cli before Qt is imported.
     """
+    if len(sys.argv) > 1 and sys.argv[1] in CLI_COMMANDS:
+        from gui.cli import run as run_cli
+
+        run_cli()
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
