@@ -189,7 +189,7 @@ class BuildPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Template:", self))
         top.addWidget(self.chooser)
-        top.addWidget(self.description, 1)
+        top.addStretch(1)
         for b in self.files.buttons:
             top.addWidget(b)
         editor = QSplitter(Qt.Orientation.Horizontal, self)
@@ -228,6 +228,7 @@ class BuildPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addLayout(top)
+        layout.addWidget(self.description)  # its own line: it is not squeezed out at the default size
         layout.addWidget(self.failure)
         layout.addWidget(outer, 1)
 
