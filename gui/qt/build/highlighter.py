@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtGui import QFont, QSyntaxHighlighter, QTextCharFormat
+
+from gui.qt.common import style
 
 INSTRUCTIONS = (
     "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
@@ -18,9 +20,9 @@ _FLAG = re.compile(r"(?<=\s)--[a-z-]+(?:=\S*)?")
 _CONTINUED = 1  # block state: the line ends with a backslash, so the next one continues it
 
 
-def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
+def _format(role: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
-    fmt.setForeground(QColor(color))
+    fmt.setForeground(style.color(role))
     if bold:
         fmt.setFontWeight(QFont.Weight.Bold)
     fmt.setFontItalic(italic)
@@ -32,13 +34,21 @@ class DockerfileHighlighter(QSyntaxHighlighter):
 
     def __init__(self, document):
         super().__init__(document)
+        self._make_formats()
+        style.notifier.changed.connect(self._on_theme_changed)
+
+    def _make_formats(self) -> None:
         self.formats = {
-            "instruction": _format("#1a5fb4", bold=True),
-            "comment": _format("#6a737d", italic=True),
-            "string": _format("#a31515"),
-            "variable": _format("#8250df"),
-            "flag": _format("#0b7a75"),
+            "instruction": _format("syntax-instruction", bold=True),
+            "comment": _format("syntax-comment", italic=True),
+            "string": _format("syntax-string"),
+            "variable": _format("syntax-variable"),
+            "flag": _format("syntax-flag"),
         }
+
+    def _on_theme_changed(self) -> None:
+        self._make_formats()
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         continued = self.previousBlockState() == _CONTINUED

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from gui.builder.history import BuildRecord
+from gui.qt.common import style
 
 _ROOT = QModelIndex()
-RESULT_COLORS = {"succeeded": "#1e7b34", "failed": "#b3261e", "cancelled": "#8a5a00"}
+RESULT_ROLES = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}  # style roles of the Result text
 
 
 class BuildHistoryModel(QAbstractTableModel):
@@ -55,8 +55,8 @@ class BuildHistoryModel(QAbstractTableModel):
             if col == self.DURATION:
                 return f"{r.duration:.1f} s" if r.result != "running" else "…"
         if role == Qt.ItemDataRole.ForegroundRole and col == self.RESULT:
-            color = RESULT_COLORS.get(r.result)
-            return QColor(color) if color else None
+            role = RESULT_ROLES.get(r.result)
+            return style.color(role) if role else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == self.TIME:
                 return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))

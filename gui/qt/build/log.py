@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QPainter
 
 from gui.builder.failure import AnsiLines
 from gui.engine.build import BuildLine
@@ -11,9 +11,8 @@ from gui.qt.common.log_lines import LogLines
 from gui.qt.common.style import color as style_color
 
 MAX_BUILD_LINES = 200_000
-STEP_BG = QColor(26, 95, 180, 28)
-CACHED_BG = QColor(30, 123, 52, 30)
-FAILED_BG = QColor(217, 48, 37, 60)
+# Background roles (style.ROLES) of step headers, cache hits and failed lines; painted in the theme's colour.
+STEP_BG, CACHED_BG, FAILED_BG = "build-step", "build-cached", "build-failed"
 # ANSI colour name -> style role of the text (the classic builder paints a step's stderr red).
 ANSI_ROLES = {"red": "log-error", "green": "ok", "yellow": "warning", "blue": "accent", "cyan": "accent",
               "magenta": "syntax-variable", "grey": "muted"}
@@ -25,7 +24,7 @@ class BuildLogView(LogLines):
     def __init__(self, parent=None):
         super().__init__(parent, max_lines=MAX_BUILD_LINES)
         self.setObjectName("buildLog")
-        self.marks: dict[int, QColor] = {}  # absolute row -> background
+        self.marks: dict[int, str] = {}  # absolute row -> role of its background
         self.step_rows: dict[int, int] = {}  # step number -> absolute row of its "Step n/m" line
         self.failed_rows: list[int] = []
         self.cause_row: int | None = None  # the line that says why the build failed
@@ -117,7 +116,7 @@ class BuildLogView(LogLines):
         top = self.first + self.verticalScrollBar().value()
         width = self.viewport().width()
         for k in range(self._rows() + 1):
-            color = self.marks.get(top + k)
-            if color is not None:
-                p.fillRect(QRect(0, k * self._lh, width, self._lh), color)
+            role = self.marks.get(top + k)
+            if role is not None:
+                p.fillRect(QRect(0, k * self._lh, width, self._lh), style_color(role, self))
         p.end()

@@ -7,7 +7,7 @@ renders, the form's new text is kept aside and a notice offers "Discard my edits
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QTextCursor
+from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,10 +22,7 @@ from PySide6.QtWidgets import (
 
 from gui.builder import LintWarning
 from gui.qt.build.highlighter import DockerfileHighlighter
-
-NOTICE_STYLE = """
-QFrame#handEditNotice { background: #fff4ce; border: 1px solid #e8d48a; border-radius: 4px; }
-"""
+from gui.qt.common import style
 
 
 class DockerfilePreview(QWidget):
@@ -43,7 +40,7 @@ class DockerfilePreview(QWidget):
         title = QLabel("<b>Dockerfile</b>", self)
         self.status = QLabel(self)
         self.status.setObjectName("previewStatus")
-        self.status.setStyleSheet("color: #b3261e;")
+        style.set_role(self.status, "error")
         self.edit_button = QPushButton("Edit as text", self)
         self.edit_button.setObjectName("editAsText")
         self.edit_button.setCheckable(True)
@@ -51,8 +48,7 @@ class DockerfilePreview(QWidget):
         self.edit_button.toggled.connect(self._on_edit_toggled)
 
         self.notice = QFrame(self)
-        self.notice.setObjectName("handEditNotice")
-        self.notice.setStyleSheet(NOTICE_STYLE)
+        self.notice.setObjectName("handEditNotice")  # coloured by the application stylesheet (style.py)
         self.notice_text = QLabel(self.notice)
         self.notice_text.setObjectName("handEditNoticeText")
         self.notice_text.setWordWrap(True)
@@ -145,7 +141,7 @@ class DockerfilePreview(QWidget):
             mark = "⛔" if w.severity == "error" else "⚠"
             item = QListWidgetItem(f"{mark} {where}{w.message}")
             item.setData(Qt.ItemDataRole.UserRole, w.line)
-            item.setForeground(QColor("#b3261e" if w.severity == "error" else "#8a5a00"))
+            item.setForeground(style.color("error" if w.severity == "error" else "warning", self))
             self.lint.addItem(item)
         errors = sum(w.severity == "error" for w in warnings)
         n = len(warnings)

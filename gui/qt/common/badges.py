@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from gui.qt.common.style import BADGES, color
@@ -46,7 +46,7 @@ class StateBadgeDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color(f"badge-{state}", widget) if state in BADGES else color("muted", widget))
         painter.drawRoundedRect(r, height / 2, height / 2)
-        painter.setPen(QColor("#ffffff"))
+        painter.setPen(color("on-badge", widget))
         painter.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 
 from gui.engine import ContainerInfo, Engine, ImageInfo
 from gui.engine.inspect import inspect_container, inspect_image
+from gui.qt.common import style
 from gui.qt.common.tasks import message_of, run
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole
-MATCH = QBrush(QColor("#fff176"))
 
 
 def _text(value) -> str:
@@ -50,7 +50,7 @@ class InspectView(QWidget):
         self.copy_btn = QPushButton("Copy value", self, objectName="inspectCopy")
         self.status = QLabel(self, objectName="inspectStatus")
         self.error = QLabel(self, objectName="inspectError", wordWrap=True)
-        self.error.setStyleSheet("color: #c62828")
+        style.set_role(self.error, "error")
         self.error.hide()
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("inspectTree")
@@ -116,6 +116,7 @@ class InspectView(QWidget):
         self._timer.stop()
         needle = self.filter.text().strip().lower()
         count = 0
+        match = QBrush(style.color("match", self))
 
         def walk(item: QTreeWidgetItem) -> bool:
             nonlocal count
@@ -123,7 +124,7 @@ class InspectView(QWidget):
             for col in (0, 1):
                 on = bool(needle) and needle in item.text(col).lower() and \
                     not (col == 1 and item.childCount())
-                item.setBackground(col, MATCH if on else QBrush())
+                item.setBackground(col, match if on else QBrush())
                 hit = hit or on
             count += hit
             child_hit = False

@@ -13,6 +13,8 @@ from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
+from gui.qt.common import style
+
 MAX_LINES = 100_000
 # A line on stderr is painted as an error only when it reads like one: Jupyter, uvicorn and Python's
 # logging write everything (INFO too) to stderr.
@@ -235,9 +237,9 @@ class LogLines(QAbstractScrollArea):
         width = self.viewport().width()
         p.fillRect(self.viewport().rect(), pal.color(QPalette.ColorRole.Base))
         text_color = pal.color(QPalette.ColorRole.Text)
-        err_color = QColor("#c62828")
-        stamp_color = QColor("#78909c")
-        match_bg, current_bg = QColor("#fff176"), QColor("#ffb74d")
+        err_color = style.color("log-error", self)
+        stamp_color = style.color("log-stamp", self)
+        match_bg, current_bg = style.color("match", self), style.color("match-current", self)
         sel_bg = pal.color(QPalette.ColorRole.Highlight)
         sel_fg = pal.color(QPalette.ColorRole.HighlightedText)
         selected = self.selected_rows()

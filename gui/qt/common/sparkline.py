@@ -8,15 +8,20 @@ from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from gui.qt.common import style
+
 
 class Sparkline(QWidget):
-    """The last ``capacity`` values as a line, with a title and the latest value as text."""
+    """The last ``capacity`` values as a line, with a title and the latest value as text.
 
-    def __init__(self, title: str, color: str = "#1e88e5", capacity: int = 60, fixed_max: float | None = None,
+    ``role`` names the line's colour in style.ROLES; it is looked up at paint time, so a theme change shows.
+    """
+
+    def __init__(self, title: str, role: str = "spark-memory", capacity: int = 60, fixed_max: float | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.title = title
-        self.color = QColor(color)
+        self.role = role
         self.values: deque[float] = deque(maxlen=capacity)
         self.fixed_max = fixed_max
         self.text = "–"
@@ -64,9 +69,10 @@ class Sparkline(QWidget):
         fill.lineTo(QPointF(x0 + (len(values) - 1) * step, plot.bottom()))
         fill.lineTo(QPointF(x0, plot.bottom()))
         fill.closeSubpath()
-        shade = QColor(self.color)
+        line = style.color(self.role, self)
+        shade = QColor(line)
         shade.setAlpha(50)
         p.fillPath(fill, shade)
-        p.setPen(QPen(self.color, 1.5))
+        p.setPen(QPen(line, 1.5))
         p.drawPath(path)
         p.end()

@@ -37,6 +37,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "syntax-comment": ("#6a737d", "#8b949e"),
     "syntax-string": ("#a31515", "#e8a27c"),
     "syntax-variable": ("#8250df", "#c9a3ff"),
+    "syntax-flag": ("#0b7a75", "#5fd0c8"),
     "spark-cpu": ("#e53935", "#ff6f60"),
     "spark-memory": ("#1e88e5", "#64b5f6"),
     "spark-network": ("#43a047", "#81c784"),
@@ -59,6 +60,10 @@ ROLES: dict[str, tuple[str, str]] = {
     "chart-2": ("#8fb6ea", "#3f6ea8"),
     "chart-3": ("#c3d6ef", "#2e4866"),
     "chart-track": ("#e8ebef", "#3a3f46"),
+    "chart-muted-1": ("#b8bdc4", "#9aa1aa"),  # the bars of an unsure answer: greys, lighter down the list
+    "chart-muted-2": ("#cfd3d8", "#7a818a"),
+    "chart-muted-3": ("#dde0e4", "#5f666e"),
+    "on-badge": ("#ffffff", "#ffffff"),  # text on a state badge (BADGES are dark enough for white in both)
     "sidebar-bg": ("#eceef1", "#1b1d20"),
     "sidebar-selected": ("#d5e3f7", "#2b3d55"),
 }
@@ -220,6 +225,10 @@ QLabel#dropGlyph {{ font-size: 40pt; color: {c['accent']}; }}
 QFrame#predictionCard {{ background: palette(base); border: 1px solid {c['card-border']}; border-radius: 8px; }}
 QFrame#predictionCard[state="failed"] {{ border-color: {c['card-failed-border']}; background: {c['card-failed-bg']}; }}
 QLabel#cardThumb {{ background: {c['thumb-bg']}; border-radius: 5px; color: {c['muted']}; }}
+QLabel#cardTopLabel {{ font-size: 15pt; font-weight: 600; }}
+QLabel#cardUnsure {{ color: {c['warning']}; background: {c['notice-bg']}; border: 1px solid {c['notice-border']};
+    border-radius: 8px; padding: 0 6px; font-weight: 600; }}
+QWidget#cardGrid {{ background: transparent; }}
 QListWidget#sidebar {{ background: {c['sidebar-bg']}; border: none; padding: 8px 6px; outline: 0; }}
 QListWidget#sidebar::item {{ padding: 8px 10px; margin: 2px 0; border-radius: 6px; color: palette(window-text); }}
 QListWidget#sidebar::item:hover {{ background: {c['sidebar-selected']}; }}

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from gui.engine import ContainerInfo, Engine
 from gui.engine.files import CopyResult, copy_from_container, copy_to_container, working_dir
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import message_of, run
 
 
@@ -93,10 +94,10 @@ class CopyFilesPanel(QWidget):
         self.drop_hint = QLabel("Drop files or folders here to copy them into the container", self,
                                 objectName="copyDropHint")
         self.drop_hint.setMinimumHeight(60)
-        self.drop_hint.setStyleSheet("border: 2px dashed #90a4ae; padding: 12px; color: #546e7a")
+        set_role(self.drop_hint, "drop-hint")
         self.status = QLabel(self, objectName="copyStatus", wordWrap=True)
         self.error = QLabel(self, objectName="copyError", wordWrap=True)
-        self.error.setStyleSheet("color: #c62828")
+        set_role(self.error, "error")
         self.error.hide()
         row = QHBoxLayout()
         for b in (self.to_btn, self.folder_to_btn, self.from_btn):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from gui.engine import ContainerInfo, Engine
 from gui.engine.exec import ExecExit, ExecOutput, ExecRun
+from gui.qt.common import style
 from gui.qt.common.tasks import Stream, message_of
 
 MAX_OUTPUT_LINES = 20_000
@@ -44,7 +45,7 @@ class ExecDialog(QDialog):
         self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.status = QLabel(self, objectName="execStatus")
         self.error = QLabel(self, objectName="execError", wordWrap=True)
-        self.error.setStyleSheet("color: #c62828")
+        style.set_role(self.error, "error")
         self.error.hide()
         top = QHBoxLayout()
         for w in (self.command, self.shell, self.run_btn, self.stop_btn):
@@ -56,7 +57,7 @@ class ExecDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.status)
         self._err_format = QTextCharFormat()
-        self._err_format.setForeground(QColor("#c62828"))
+        self._err_format.setForeground(style.color("log-error"))
         self.command.returnPressed.connect(self.run)
         self.run_btn.clicked.connect(self.run)
         self.stop_btn.clicked.connect(self.stop)

@@ -24,6 +24,7 @@ from gui.engine import ContainerInfo, Engine
 from gui.engine.logs import LogBatch, LogEnded, LogFollower, LogReader, older_lines, write_log
 from gui.engine.state import container_state
 from gui.qt.common.log_lines import MAX_LINES, LogLines
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Stream, Task, message_of, run
 
 FIRST_LINES = 1000  # shown first, and added by each "Load more"
@@ -73,7 +74,7 @@ class LogsView(QWidget):
         self.dropped = QLabel(self, objectName="logDropped")
         self.state = QLabel("Connecting…", self, objectName="logState")
         self.error = QLabel(self, objectName="logError", wordWrap=True)
-        self.error.setStyleSheet("color: #c62828")
+        set_role(self.error, "error")
         self.error.hide()
         self.dropped.hide()
         self.search_status.setMinimumWidth(170)
@@ -202,16 +203,16 @@ class LogsView(QWidget):
         if not text:
             self.lines.set_pattern(None)
             self.search_status.setText("")
-            self.search.setStyleSheet("")
+            set_role(self.search, None)
             return
         try:
             pattern = re.compile(text if self.regex.isChecked() else re.escape(text), re.IGNORECASE)
         except re.error as exc:
             self.lines.set_pattern(None)
             self.search_status.setText(f"Bad pattern: {exc}")
-            self.search.setStyleSheet("background: #ffcdd2")
+            set_role(self.search, "search-miss")
             return
-        self.search.setStyleSheet("")
+        set_role(self.search, None)
         self.lines.set_pattern(pattern)
         n = len(self.lines.matching_rows())
         self.search_status.setText(f"{n:,} matching lines" if n else "No match")

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from gui.engine import ContainerInfo, Engine
 from gui.engine.stats import StatsEnded, StatsFollower, StatsSample
 from gui.qt.common.sparkline import Sparkline
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Stream
 
 
@@ -32,15 +33,15 @@ class StatsView(QWidget):
         self._worker: Stream | None = None
         self._last_worker: Stream | None = None
         self._follower: StatsFollower | None = None
-        self.cpu = Sparkline("CPU", "#e53935")
+        self.cpu = Sparkline("CPU", "spark-cpu")
         self.cpu.setObjectName("statsCpu")
-        self.memory = Sparkline("Memory", "#1e88e5")
+        self.memory = Sparkline("Memory", "spark-memory")
         self.memory.setObjectName("statsMemory")
-        self.net = Sparkline("Network", "#43a047")
+        self.net = Sparkline("Network", "spark-network")
         self.net.setObjectName("statsNetwork")
         self.state = QLabel("Waiting for the first sample…", self, objectName="statsState")
         self.error = QLabel(self, objectName="statsError", wordWrap=True)
-        self.error.setStyleSheet("color: #c62828")
+        set_role(self.error, "error")
         self.error.hide()
         layout = QVBoxLayout(self)
         for w in (self.cpu, self.memory, self.net, self.state, self.error):

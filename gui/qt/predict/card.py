@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtGui import QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.predict import Prediction
+from gui.qt.common import style
 
 CARD_WIDTH = 212
 THUMB_HEIGHT = 132
@@ -16,21 +17,10 @@ BARS_SHOWN = 3
 UNSURE_BELOW = 0.6  # a best score under this, or two best scores this close, is no answer to trust
 CLOSE_MARGIN = 0.1
 
-# Set once on the panel that holds the cards (a style sheet per card would cost 200 parses per batch).
-CARD_STYLE = """
-QFrame#predictionCard { background: palette(base); border: 1px solid #d0d4da; border-radius: 8px; }
-QFrame#predictionCard[state="failed"] { border-color: #e3a29c; background: #fff8f7; }
-QLabel#cardThumb { background: #eef0f3; border-radius: 5px; color: #8a9099; }
-QLabel#cardName { color: #4a4f57; }
-QLabel#cardTopLabel { font-size: 15pt; font-weight: 600; }
-QLabel#cardStatus { color: #6b7178; }
-QLabel#cardStatus[state="failed"] { color: #a3261e; }
-QLabel#cardUnsure { color: #7a4b00; background: #fff1d6; border: 1px solid #f0c36d; border-radius: 8px;
-                    padding: 0 6px; font-weight: 600; }
-"""
-
-BAR_COLORS = (QColor("#2f7de1"), QColor("#8fb6ea"), QColor("#c3d6ef"))
-MUTED_BAR_COLORS = (QColor("#b8bdc4"), QColor("#cfd3d8"), QColor("#dde0e4"))
+# The cards are styled by objectName in the application stylesheet (style.py): no style sheet per card,
+# which would cost 200 parses per batch. The bars are painted in these roles, best label first.
+BAR_ROLES = ("chart-1", "chart-2", "chart-3")
+MUTED_BAR_ROLES = ("chart-muted-1", "chart-muted-2", "chart-muted-3")
 
 
 def doubt(prediction: Prediction) -> str:
@@ -83,14 +73,14 @@ class ScoreBars(QWidget):
                        fm.elidedText(label, Qt.TextElideMode.ElideRight, name_w - 6))
             track = QRectF(name_w, y + 5, w - name_w - pct_w, self.ROW - 10)
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor("#e8ebef"))
+            p.setBrush(style.color("chart-track", self))
             p.drawRoundedRect(track, 3, 3)
             if score is not None:
                 fill = QRectF(track.x(), track.y(), track.width() * max(0.0, min(1.0, score)), track.height())
-                colors = MUTED_BAR_COLORS if self.muted else BAR_COLORS
-                p.setBrush(colors[min(i, len(colors) - 1)])
+                roles = MUTED_BAR_ROLES if self.muted else BAR_ROLES
+                p.setBrush(style.color(roles[min(i, len(roles) - 1)], self))
                 p.drawRoundedRect(fill, 3, 3)
-            p.setPen(QColor("#4a4f57"))
+            p.setPen(style.color("muted", self))
             text = "" if score is None else f"{score * 100:.1f}%" if score <= 1.0 else f"{score:.3g}"
             p.drawText(QRectF(w - pct_w, y, pct_w, self.ROW),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)

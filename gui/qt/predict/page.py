@@ -40,7 +40,7 @@ from gui.predict.sources import PictureSource
 from gui.predict.transport import Transport
 from gui.qt.common.tasks import DaemonExecutor, Task, expected, message_of, run
 from gui.qt.predict.batch import BatchRunner
-from gui.qt.predict.card import CARD_STYLE, PredictionCard
+from gui.qt.predict.card import PredictionCard
 from gui.qt.predict.flow import FlowLayout
 from gui.qt.predict.sources import can_accept, mime_for_files, sources_from_mime
 from gui.qt.predict.tabular import TabularForm
@@ -54,15 +54,6 @@ RESUBMITS = 3  # a picture whose container answered its metadata but dropped the
 STOPPED_WAIT = "the container {name} stopped — these pictures resume when it is back, or cancel"
 PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 
-PANEL_STYLE = CARD_STYLE + """
-QFrame#dropPanel { border: 2px dashed #c5cbd3; border-radius: 10px; background: #f7f8fa; }
-QFrame#dropPanel[dragging="true"] { border-color: #2f7de1; background: #eef5ff; }
-QWidget#cardGrid { background: transparent; }
-QLabel#dropTitle { font-size: 17pt; font-weight: 600; color: #2b3036; }
-QLabel#dropHint { color: #5d636b; }
-QLabel#dropGlyph { font-size: 40pt; color: #2f7de1; }
-"""
-
 
 class DropPanel(QFrame):
     """Takes drops of files, folders, web pictures and image data; shows the cards or an empty state."""
@@ -75,8 +66,7 @@ class DropPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("dropPanel")
         self.setAcceptDrops(True)
-        self.setProperty("dragging", False)
-        self.setStyleSheet(PANEL_STYLE)
+        self.setProperty("dragging", False)  # the panel and its cards: rules of the app stylesheet (style.py)
         self.drop_times: list[float] = []  # perf_counter() of each drop event (for benchmarks)
 
         self.empty = QWidget(self)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.predict import ModelMetadata, PredictError
+from gui.qt.common.style import set_role
 from gui.qt.common.tasks import message_of, run
 
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
@@ -71,7 +72,7 @@ class TabularForm(QWidget):
         self._results: list[tuple[list[float], object]] = []
         self.title = QLabel(self)
         self.title.setObjectName("tabularTitle")
-        self.title.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        set_role(self.title, "title")
         self.fields_box = QGroupBox("One row", self)
         self.grid = QGridLayout(self.fields_box)
         self.predict_one = QPushButton("Predict this row", self.fields_box)
@@ -189,7 +190,7 @@ class TabularForm(QWidget):
             item.setFont(font)
             self.table.setItem(r, len(row), item)
         self.table.resizeColumnsToContents()
-        self.status.setStyleSheet("color: #1e7b34;")
+        set_role(self.status, "ok")
         self.status.setText(f"{len(rows)} prediction{'s' if len(rows) != 1 else ''} in {ms:.0f} ms")
         self._results = list(zip(rows, predictions, strict=True))
         self.changed.emit()
@@ -217,7 +218,7 @@ class TabularForm(QWidget):
         return len(self._results)
 
     def show_error(self, message: str) -> None:
-        self.status.setStyleSheet("color: #b3261e;")
+        set_role(self.status, "error")
         self.status.setText(message)
 
     def predictions(self) -> list:

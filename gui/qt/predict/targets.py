@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from gui.predict import PROTOCOLS, Overrides, Target, find_targets
 from gui.predict.pictures import SCALINGS
+from gui.qt.common.style import set_role
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # "picture", "tabular" or "" (task label unknown)
 
@@ -313,7 +314,6 @@ class TargetPicker(QWidget):
         self.targetChanged.emit(self._emitted)
 
     def set_status(self, text: str, ok: bool | None = None) -> None:
-        color = {True: "#1e7b34", False: "#b3261e"}.get(ok, "#6b7178")
-        self.status.setStyleSheet(f"color: {color};")
+        set_role(self.status, {True: "ok", False: "error"}.get(ok, "muted"))
         self.status.setText(text)
         self.status.setToolTip(text)
