@@ -132,7 +132,7 @@ class LogsView(QWidget):
             self.state.setText(item.message)
             if item.state:  # stopped, not removed: follow again once it starts
                 self.ended = item
-                self.state.setText(f"{item.message}: waiting for it to start again…")
+                self.state.setToolTip("The log follows on when the container is started again")
                 engine, cid = self.engine, self.container.id
                 # It may have started again before this message came (a quick `docker restart`).
                 self._track(run(self, lambda: container_state(engine, cid)[0], self._on_state_read,
@@ -147,6 +147,7 @@ class LogsView(QWidget):
         if self.ended is None:
             return
         ended, self.ended = self.ended, None
+        self.state.setToolTip("")
         if self._worker is not None:
             self._worker.stop()  # it already ended; its thread may still be on its way out
         last = next((s for s in reversed(self.lines.stamps) if s), "")
