@@ -189,6 +189,94 @@ class KerasModel:
         return out
 
 
+class OnnxModel:
+    """An .onnx model on ONNX Runtime (CPU): the export of PyTorch, scikit-learn (skl2onnx), Keras (tf2onnx).
+
+    Pictures arrive as [N, H, W, C]; they are reshaped to what the graph's first input takes: a flat
+    [N, H*W*C] vector (scikit-learn), [N, H, W] or [N, C, H, W] (PyTorch). Class scores are the first
+    2-D float output (one named like "prob" first), or skl2onnx's ZipMap list of {label: score}."""
+
+    framework = "onnx"
+
+    def __init__(self, path: str, labels: list[str]):
+        import onnxruntime as ort
+
+        ort.disable_telemetry_events()  # it would try to write a device id into a home the user lacks
+        options = ort.SessionOptions()
+        # One thread per request: the server's worker pool runs requests side by side (Run is thread-safe).
+        options.intra_op_num_threads = max(1, int(os.environ.get("AICS_ONNX_THREADS", "1") or 1))
+        self.path = path
+        self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        first = self.session.get_inputs()[0]
+        self.input_name = first.name
+        self.input_type = np.float64 if first.type == "tensor(double)" else np.float32
+        self.input_dims = [d if isinstance(d, int) and d > 0 else None for d in first.shape[1:]]
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        scored = [o for o in self.session.get_outputs() if "float" in o.type or o.type.startswith("seq(map")]
+        self.is_classifier = bool(scored) and not (len(self.output_names) == 1 and _one_column(scored[0]))
+        self.n_features = self.input_dims[0] if len(self.input_dims) == 1 else None
+        self.feature_names: list[str] = []
+        meta = self.session.get_modelmeta().custom_metadata_map or {}
+        self.labels = labels or [v.strip() for v in meta.get("labels", "").replace("\n", ",").split(",") if v.strip()]
+        if not self.labels and self.is_classifier and all(self.input_dims):
+            self.scores(np.zeros((1, *self.input_dims), dtype=np.float32))  # sets the labels
+
+    def _fit(self, x: np.ndarray) -> np.ndarray:
+        dims = self.input_dims
+        x = x.astype(self.input_type, copy=False)
+        if len(dims) == 1:
+            x = x.reshape(len(x), -1)
+        elif len(dims) == 2 and x.ndim == 4 and x.shape[3] == 1:
+            x = x[..., 0]
+        elif len(dims) == 3 and x.ndim == 4 and not _fits(x.shape[1:], dims) and _fits(
+            (x.shape[3], x.shape[1], x.shape[2]), dims
+        ):
+            x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))  # NHWC -> NCHW (PyTorch)
+        if not _fits(x.shape[1:], dims):
+            want = ", ".join("?" if d is None else str(d) for d in dims)
+            raise ModelError(f"the model takes input of shape [N, {want}]")
+        return x
+
+    def _run(self, x: np.ndarray) -> list:
+        return self.session.run(None, {self.input_name: self._fit(x)})
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        outs = dict(zip(self.output_names, self._run(x), strict=True))
+        names = sorted(outs, key=lambda n: "prob" not in n.lower())
+        for name in names:
+            value = outs[name]
+            if isinstance(value, list) and value and isinstance(value[0], dict):  # skl2onnx ZipMap
+                keys = list(value[0])
+                if not self.labels:
+                    self.labels = [str(k) for k in keys]
+                out = np.array([[row[k] for k in keys] for row in value], dtype=np.float64)
+                break
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.ndim == 2:
+                out = value.astype(np.float64)
+                break
+        else:
+            raise ModelError("the model gives no class scores (no 2-D float output)")
+        if not self.labels:
+            self.labels = [str(i) for i in range(out.shape[1])]
+        if out.min() < 0 or not np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+            out = _softmax(out)
+        return out
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        out = self._run(x)[0]
+        return np.asarray(out, dtype=np.float64).reshape(len(x), -1)[:, 0]
+
+
+def _fits(shape: tuple, dims: list) -> bool:
+    return len(shape) == len(dims) and all(d is None or d == s for s, d in zip(shape, dims, strict=True))
+
+
+def _one_column(output) -> bool:
+    """A regressor's single output: [N] or [N, 1]."""
+    shape = list(output.shape or [])
+    return "float" in output.type and (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1))
+
+
 def _signature_input_shape(tf, path: str) -> tuple | None:
     """[H, W, C] of a SavedModel's serving_default input (None when it is not fully known)."""
     signature = tf.saved_model.load(path).signatures["serving_default"]
@@ -209,6 +297,8 @@ def load_model(config: dict):
         path = str(Path(path).with_suffix(".tflite"))
     elif path.endswith(".zip") and Path(path).with_suffix("").is_dir():
         path = str(Path(path).with_suffix(""))
+    if runtime == "onnxruntime" or path.endswith(".onnx"):
+        return OnnxModel(path, labels)
     if runtime == "litert" or path.endswith(".tflite"):
         return LiteRTModel(path, labels)
     if runtime == "tensorflow" or path.endswith((".keras", ".h5")) or Path(path).is_dir():

@@ -47,8 +47,9 @@ def rebuild(context_dir: Path, tag: str, labels: dict) -> tuple[ImageBuild, list
 
 
 def dependency_step(build: ImageBuild):
-    """The step that installs the packages (the last `pip install` RUN)."""
-    steps = [s for s in build.steps if s.instruction.startswith("RUN") and "pip install" in s.instruction]
+    """The step that installs the packages (the last `pip install` RUN; onnx-image: `pip --python V install`)."""
+    steps = [s for s in build.steps if s.instruction.startswith("RUN")
+             and ("pip install" in s.instruction or "pip --python" in s.instruction)]
     assert steps, [s.instruction for s in build.steps]
     return steps[-1]
 

@@ -1,0 +1,82 @@
+"""Real model files for the model tests, made here (nothing downloaded): a scikit-learn digits
+classifier trained on load_digits rows 0-1499, saved with pickle, joblib and skops and converted with
+skl2onnx; and a pickle whose __reduce__ would create a marker file when loaded."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+TRAIN_ROWS = slice(0, 1500)
+TEST_ROWS = range(1500, 1797)
+
+
+@lru_cache(maxsize=1)
+def digits_classifier():
+    """An SVC (95 % on rows 1500-1796) with probabilities, so its ONNX export has class scores."""
+    from sklearn.datasets import load_digits
+    from sklearn.svm import SVC
+
+    digits = load_digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # probability=True is deprecated in 1.9, not gone
+        return SVC(gamma=0.001, probability=True, random_state=0).fit(
+            digits.data[TRAIN_ROWS], digits.target[TRAIN_ROWS]
+        )
+
+
+def save_joblib(folder: Path, name: str = "digits.joblib") -> Path:
+    import joblib
+
+    path = Path(folder) / name
+    joblib.dump(digits_classifier(), path)
+    return path
+
+
+def save_pickle(folder: Path, name: str = "digits.pkl") -> Path:
+    path = Path(folder) / name
+    with open(path, "wb") as f:
+        pickle.dump(digits_classifier(), f, protocol=4)
+    return path
+
+
+def save_skops(folder: Path, name: str = "digits.skops") -> Path:
+    import skops.io
+
+    path = Path(folder) / name
+    skops.io.dump(digits_classifier(), path)
+    return path
+
+
+def save_onnx(folder: Path, name: str = "digits.onnx", zipmap: bool = True) -> Path:
+    import numpy as np
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_digits
+
+    sample = load_digits().data[:1].astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # skl2onnx reads SVC's deprecated probA_/probB_
+        model = to_onnx(digits_classifier(), sample, options={"zipmap": zipmap}, target_opset=17)
+    path = Path(folder) / name
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+class MarkerPayload:
+    """Unpickling it runs `touch <marker>` through os.system."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def save_malicious(folder: Path, marker: Path, name: str = "model.pkl") -> Path:
+    path = Path(folder) / name
+    with open(path, "wb") as f:
+        pickle.dump(MarkerPayload(marker), f, protocol=4)
+    return path

@@ -1,0 +1,203 @@
+"""gui.models.detect: real model files recognised by content, the template and form they choose, and
+files that lie. The ONNX reader is checked against the `onnx` package's own parser."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from gui.models import NotAModel, inspect_model
+from gui.models.onnx_graph import read_onnx
+from tests.support.model_files import save_joblib, save_malicious, save_onnx, save_pickle, save_skops
+
+DIGITS = tuple(str(i) for i in range(10))
+
+
+def test_skl2onnx_digits_fills_the_onnx_image_form(tmp_path):
+    path = save_onnx(tmp_path)
+    info = inspect_model(path)
+    assert (info.format, info.template, info.task) == ("onnx", "onnx-image", "image-classification")
+    assert info.input_shape == (64,) and info.input_type == "float32"
+    assert info.values == {"model": str(path), "height": 8, "width": 8, "channels": 1}
+    assert info.labels == DIGITS and not info.needs_trust and info.scan is None
+    assert "8x8 grey picture" in info.hints[0]
+    assert "skl2onnx" in info.summary and "10 classes" in info.summary
+
+
+def test_onnx_reader_agrees_with_the_onnx_package(tmp_path):
+    for zipmap in (True, False):
+        path = save_onnx(tmp_path, f"d{zipmap}.onnx", zipmap=zipmap)
+        ours = read_onnx(path.read_bytes())
+        theirs = onnx.load(str(path))
+        assert ours.ir_version == theirs.ir_version
+        assert ours.opsets == {(o.domain or "ai.onnx"): o.version for o in theirs.opset_import}
+        assert [t.name for t in ours.inputs] == [i.name for i in theirs.graph.input]
+        assert [t.name for t in ours.outputs] == [o.name for o in theirs.graph.output]
+        dims = [d.dim_value or d.dim_param or None for d in theirs.graph.input[0].type.tensor_type.shape.dim]
+        assert list(ours.inputs[0].shape) == dims
+
+
+def _nchw_model(path, labels: str | None) -> None:
+    """A tiny PyTorch-style graph: [N, 1, 28, 28] -> Flatten -> MatMul -> Softmax, 3 classes."""
+    x = helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 1, 28, 28])
+    y = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 3])
+    w = helper.make_tensor("w", TensorProto.FLOAT, [784, 3], np.zeros(784 * 3, dtype=np.float32))
+    nodes = [helper.make_node("Flatten", ["pixels"], ["flat"]), helper.make_node("MatMul", ["flat", "w"], ["z"]),
+             helper.make_node("Softmax", ["z"], ["probs"])]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], [w]), producer_name="pytorch",
+                              opset_imports=[helper.make_opsetid("", 17)])
+    if labels is not None:
+        helper.set_model_props(model, {"labels": labels})
+    onnx.save(model, str(path))
+
+
+def test_an_nchw_picture_model_with_labels_in_its_metadata(tmp_path):
+    path = tmp_path / "net.onnx"
+    _nchw_model(path, "cat,dog,bird")
+    info = inspect_model(path)
+    assert info.template == "onnx-image" and info.input_shape == (1, 28, 28)
+    assert info.values == {"model": str(path), "height": 28, "width": 28, "channels": 1}
+    assert info.labels == ("cat", "dog", "bird") and info.hints == ()
+
+
+def test_labels_txt_beside_the_model_fills_the_labels_field(tmp_path):
+    path = tmp_path / "net.onnx"
+    _nchw_model(path, None)
+    assert any("labels.txt" in h for h in inspect_model(path).hints)
+    (tmp_path / "labels.txt").write_text("a\nb\n\nc\n")
+    info = inspect_model(path)
+    assert info.values["labels"] == str(tmp_path / "labels.txt") and info.labels == ("a", "b", "c")
+
+
+def test_pickles_joblib_and_skops_choose_sklearn_image(tmp_path):
+    for save, fmt in ((save_pickle, "pickle"), (save_joblib, "joblib"), (save_skops, "skops")):
+        path = save(tmp_path)
+        info = inspect_model(path)
+        assert (info.format, info.template) == (fmt, "sklearn-image"), fmt
+        assert info.values == {"model": str(path), "height": 8, "width": 8, "channels": 1}, fmt
+        assert info.scan is not None and info.scan.safe and not info.needs_trust, (fmt, info.scan.offending)
+        assert "SVC" in info.summary and "64 input values" in info.summary
+
+
+def test_a_regressor_chooses_sklearn_regression(tmp_path):
+    import joblib
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    data = load_diabetes()
+    path = tmp_path / "ridge.joblib"
+    joblib.dump(Ridge().fit(data.data, data.target), path)
+    info = inspect_model(path)
+    assert (info.template, info.task) == ("sklearn-regression", "tabular-regression")
+    assert "10 values a row" in info.hints[0]
+
+
+def test_a_malicious_pickle_needs_trust_whatever_its_name(tmp_path):
+    marker = tmp_path / "marker"
+    for name in ("model.pkl", "model.joblib", "model.onnx"):
+        info = inspect_model(save_malicious(tmp_path, marker, name))
+        assert info.format == "pickle" and info.needs_trust, name
+        assert "system" in info.risk()
+    assert not marker.exists()
+
+
+def test_a_skops_file_naming_an_unknown_type_needs_trust(tmp_path):
+    path = tmp_path / "evil.skops"
+    schema = {"__class__": "Runner", "__module__": "evilpkg.tools", "__loader__": "ObjectNode", "content": {
+        "hook": {"__class__": "eval", "__module__": "builtins", "__loader__": "TypeNode"}}, "protocol": 2}
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("schema.json", json.dumps(schema))
+    info = inspect_model(path)
+    assert info.format == "skops" and info.needs_trust
+    assert {g.qualname: g.verdict for g in info.scan.offending} == {"builtins.eval": "dangerous",
+                                                                     "evilpkg.tools.Runner": "unknown"}
+
+
+KERAS_CONFIG = {
+    "module": "keras", "class_name": "Sequential", "config": {"name": "cnn", "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 8, 8, 1]}},
+        {"module": "keras.layers", "class_name": "Conv2D", "config": {"filters": 8}},
+        {"module": "keras.layers", "class_name": "Flatten", "config": {}},
+        {"module": "keras.layers", "class_name": "Dense", "config": {"units": 10}}]},
+    "build_config": {"input_shape": [None, 8, 8, 1]},
+}
+
+
+def _keras_file(path, config) -> None:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.11.3"}))
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 4000)
+
+
+def test_keras_file_and_its_lambda_layer(tmp_path):
+    path = tmp_path / "cnn.keras"
+    _keras_file(path, KERAS_CONFIG)
+    info = inspect_model(path)
+    assert (info.format, info.template) == ("keras", "tensorflow-image")
+    assert info.input_shape == (8, 8, 1) and "10 outputs" in info.summary and not info.needs_trust
+    assert info.values == {"model": str(path), "height": 8, "width": 8, "channels": 1}
+    config = json.loads(json.dumps(KERAS_CONFIG))
+    config["config"]["layers"].insert(2, {"module": "keras.layers", "class_name": "Lambda",
+                                          "config": {"name": "scale", "function": "gASV..."}})
+    _keras_file(path, config)
+    info = inspect_model(path)
+    assert info.needs_trust and "Lambda" in info.risk()
+
+
+def test_keras_h5_reads_the_model_config_in_the_file(tmp_path):
+    path = tmp_path / "cnn.h5"
+    text = json.dumps({"class_name": "Sequential", "config": KERAS_CONFIG["config"]}).encode()
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 2000 + text + b"\0" * 500)
+    info = inspect_model(path)
+    assert (info.format, info.template, info.input_shape) == ("keras-h5", "tensorflow-image", (8, 8, 1))
+    weights = tmp_path / "weights.h5"
+    weights.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 2000)
+    with pytest.raises(NotAModel, match="without a Keras model_config"):
+        inspect_model(weights)
+
+
+def test_saved_model_folder(tmp_path):
+    (tmp_path / "sm").mkdir()
+    (tmp_path / "sm" / "saved_model.pb").write_bytes(b"\x08\x01")
+    info = inspect_model(tmp_path / "sm")
+    assert (info.format, info.template) == ("savedmodel", "tensorflow-image") and info.hints
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: (d / "notes.onnx").write_text("this is text, not a graph\n") and d / "notes.onnx",
+         "notes.onnx (named .onnx) is a text file, not a model"),
+        (lambda d: (d / "e.onnx").write_bytes(b"") or d / "e.onnx", "is empty"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", "empty folder, not a SavedModel"),
+        (lambda d: (d / "f").mkdir() or (d / "f" / "x.txt").write_text("x") and d / "f", "without saved_model.pb"),
+        (lambda d: (d / "r.bin").write_bytes(bytes(range(256)) * 4) and d / "r.bin", "not a model"),
+    ],
+)
+def test_files_that_lie(tmp_path, make, message):
+    with pytest.raises(NotAModel, match=re.escape(message)):
+        inspect_model(make(tmp_path))
+
+
+def test_a_truncated_keras_file(tmp_path):
+    path = tmp_path / "cnn.keras"
+    _keras_file(path, KERAS_CONFIG)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(NotAModel, match="damaged zip file"):
+        inspect_model(path)
+
+
+def test_a_truncated_onnx_file(tmp_path):
+    data = save_onnx(tmp_path).read_bytes()
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(data[: len(data) // 3])
+    with pytest.raises(NotAModel, match="neither ONNX"):
+        inspect_model(cut)

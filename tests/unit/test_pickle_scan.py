@@ -1,0 +1,140 @@
+"""gui.models.pickles: a static scan of real pickles and joblib files (nothing is unpickled)."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import time
+
+import joblib
+import numpy as np
+import pytest
+
+from gui.models import scan_pickle, verdict
+from gui.models.pickles import iter_scan
+from tests.support.model_files import MarkerPayload, save_joblib, save_malicious, save_pickle
+
+
+class Unlisted:
+    """A class of this test module: not on the allow-list."""
+
+    def __init__(self):
+        self.x = 1
+
+
+def test_scikit_learn_pickle_and_joblib_are_safe_and_describe_the_estimator(tmp_path):
+    for path in (save_pickle(tmp_path), save_joblib(tmp_path)):
+        report = scan_pickle(path)
+        assert report.complete and report.safe, (report.problem, report.offending)
+        names = {g.qualname for g in report.globals}
+        assert "sklearn.svm._classes.SVC" in names
+        assert report.facts == {"n_features_in_": 64, "is_classifier": True, "estimator": "sklearn.svm._classes.SVC"}
+        assert report.risk() == ""
+    assert scan_pickle(tmp_path / "digits.joblib").kind == "joblib"
+
+
+def test_malicious_reduce_is_named_and_never_run(tmp_path):
+    marker = tmp_path / "marker"
+    path = save_malicious(tmp_path, marker)
+    report = scan_pickle(path)
+    assert not marker.exists()
+    assert not report.safe
+    bad = report.offending
+    assert [(g.module, g.name, g.verdict, g.called) for g in bad] == [(os.system.__module__, "system", "dangerous", True)]
+    assert f"it would run {os.system.__module__}.system" in report.risk()
+    assert "evil" not in report.risk() and "model.pkl" in report.risk()
+
+
+def test_a_global_after_a_joblib_array_is_found(tmp_path):
+    """picklescan 1.0.5 stops at joblib's first raw array; this scan steps over it as joblib does."""
+    marker = tmp_path / "marker"
+    path = tmp_path / "m.joblib"
+    joblib.dump({"weights": np.arange(10_000, dtype=np.float64), "names": np.array(["a", "bc"]),
+                 "hook": MarkerPayload(marker)}, path)
+    report = scan_pickle(path)
+    assert report.complete, report.problem
+    assert report.kind == "joblib"
+    assert {g.qualname for g in report.offending} == {f"{os.system.__module__}.system"}
+    assert not marker.exists()
+
+
+def test_object_arrays_in_joblib_are_nested_pickles_and_scanned(tmp_path):
+    path = tmp_path / "o.joblib"
+    arr = np.empty(2, dtype=object)
+    arr[0], arr[1] = Unlisted(), "text"
+    joblib.dump({"a": np.ones((3, 4), dtype=np.float32), "o": arr, "b": np.zeros(5, dtype=np.int64)}, path)
+    report = scan_pickle(path)
+    assert report.complete, report.problem
+    assert [(g.qualname, g.verdict) for g in report.offending] == [(f"{__name__}.Unlisted", "unknown")]
+
+
+def test_compressed_joblib_is_scanned_through_its_compression(tmp_path):
+    for compress in (("gzip", 3), ("bz2", 3), ("xz", 3)):
+        path = tmp_path / f"m.{compress[0]}.joblib"
+        joblib.dump({"w": np.arange(100.0), "hook": MarkerPayload(tmp_path / "m")}, path, compress=compress)
+        report = scan_pickle(path)
+        assert report.complete, (compress, report.problem)
+        assert [g.verdict for g in report.offending] == ["dangerous"], compress
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "expected"),
+    [
+        ("builtins", "eval", "dangerous"),
+        ("builtins", "exec", "dangerous"),
+        ("builtins", "getattr", "dangerous"),
+        ("subprocess", "Popen", "dangerous"),
+        ("numpy.testing._private.utils", "runstring", "dangerous"),
+        ("numpy", "load", "dangerous"),
+        ("numpy._core.multiarray", "_reconstruct", "safe"),
+        ("sklearn.pipeline", "Pipeline", "safe"),
+        ("scipy.sparse._csr", "csr_matrix", "safe"),
+        ("builtins", "set", "safe"),
+        ("collections", "OrderedDict", "safe"),
+        ("mypackage.layers", "Custom", "unknown"),
+        ("torch._utils", "_rebuild_tensor_v2", "unknown"),
+    ],
+)
+def test_verdicts(module, name, expected):
+    assert verdict(module, name) == expected
+
+
+def test_stack_global_and_protocol_0_globals_are_seen(tmp_path):
+    eval_call = b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x8c\x04eval\x93\x8c\x011\x85R."
+    path = tmp_path / "stack.pkl"
+    path.write_bytes(eval_call)
+    report = scan_pickle(path)
+    assert [(g.qualname, g.verdict, g.called) for g in report.globals] == [("builtins.eval", "dangerous", True)]
+    path0 = tmp_path / "p0.pkl"
+    path0.write_bytes(pickle.dumps(Unlisted(), protocol=0))
+    assert [g.qualname for g in scan_pickle(path0).offending][-1].endswith("Unlisted")
+
+
+def test_a_truncated_pickle_is_not_safe(tmp_path):
+    full = save_pickle(tmp_path).read_bytes()
+    path = tmp_path / "cut.pkl"
+    path.write_bytes(full[: len(full) // 2])
+    report = scan_pickle(path)
+    assert not report.complete and not report.safe
+    assert "could not read all of it" in report.risk()
+
+
+def test_progress_rises_and_ends_with_the_report(tmp_path):
+    path = tmp_path / "big.pkl"
+    with open(path, "wb") as f:
+        pickle.dump([np.arange(i, i + 100_000, dtype=np.float64) for i in range(40)], f, protocol=4)
+    items = list(iter_scan(path))
+    fractions = [i for i in items[:-1]]
+    assert len(fractions) >= 10 and fractions == sorted(fractions) and all(0 <= f < 1 for f in fractions)
+    assert items[-1].safe
+
+
+def test_a_20_mb_pickle_scans_in_a_few_seconds(tmp_path):
+    path = tmp_path / "20mb.pkl"
+    buf = io.BytesIO()
+    pickle.dump({f"layer{i}": np.random.default_rng(i).random(25_000) for i in range(100)}, buf, protocol=4)
+    path.write_bytes(buf.getvalue())
+    t0 = time.perf_counter()
+    report = scan_pickle(path)
+    assert report.safe and time.perf_counter() - t0 < 5
