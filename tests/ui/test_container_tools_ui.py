@@ -10,10 +10,10 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QTreeWidget
 
 from gui.engine import container_info
+from gui.qt.common.inspect_view import InspectView
 from gui.qt.common.log_lines import LogLines
 from gui.qt.containers.copy_files import CopyFilesPanel
 from gui.qt.containers.exec_dialog import ExecDialog
-from gui.qt.common.inspect_view import InspectView
 from gui.qt.containers.logs import LogsView
 from gui.qt.containers.stats import StatsView
 
