@@ -212,17 +212,9 @@ def main(argv: list[str] | None = None) -> int:
 
         SelfTest(window, args.self_test_timeout, args.require_engine, started=_START).start()
     if args.quit_when_loaded:
-        from PySide6.QtCore import QTimer
+        from gui.qt.shell.loaded_probe import LoadedProbe
 
-        def _quit() -> None:
-            window.repaint()  # the rows are painted before we call it loaded
-            sys.stdout.write(f"loaded {time.perf_counter() - _START:.3f}s "
-                             f"images={window.images_model.rowCount()} "
-                             f"containers={window.containers_model.rowCount()}\n")
-            sys.stdout.flush()
-            app.quit()
-
-        window.session.loaded.connect(lambda: QTimer.singleShot(0, _quit))
+        LoadedProbe(window, _START)  # reports once the shown list painted the loaded rows
     window.show()
     code = app.exec()
     window.session.close()
