@@ -120,12 +120,11 @@ def _save(window, path: Path) -> None:
 
 def child(theme: str) -> int:
     sys.path.insert(0, str(ROOT))
-    from gui.app import add_help_menu, create_window, ensure_app
+    from gui.app import create_window, ensure_app
     from gui.qt.common.table_models import RecordRole
 
     app = ensure_app()
-    window = create_window()
-    add_help_menu(window)
+    window = create_window()  # its menus (File, Help) are its own
     model = window.containers_model
     upsert = model.upsert
 
