@@ -106,13 +106,19 @@ def run() -> None:
 
 
 # -- targets ------------------------------------------------------------------------------------------
+_FIRST_REQUEST: list[float] = []  # time.time() just before the first request to the model's server
+
+
 def _connect(args):
     """(ResolvedTarget, client, metadata) or Unusable."""
-    from gui.evaluate.targets import resolve
+    from gui.evaluate.targets import looks_like_url, resolve
     from gui.predict import PredictError
 
     try:
+        if looks_like_url(args.target):  # the protocol is asked of the server itself
+            _FIRST_REQUEST.append(time.time())
         target = resolve(args.target, args.protocol or "", args.model, args.engine, timeout=args.timeout)
+        _FIRST_REQUEST.append(time.time())  # a container: the engine was asked, now its server is
         client = target.client(timeout=args.timeout)
         return target, client, client.metadata()
     except PredictError as exc:
@@ -219,8 +225,8 @@ def cmd_evaluate(args) -> int:
         raise Unusable(str(exc)) from None
     for line in data.skipped[:20]:
         _say(f"skipped {line}")
-    first_request = time.time()
     target, client, meta = _connect(args)
+    first_request = _FIRST_REQUEST[0]
     if (meta.input_kind == TABULAR) != (data.kind == "rows"):
         raise Unusable(f"{target.name} takes {'table rows' if meta.input_kind == TABULAR else 'pictures'}, "
                        f"but {args.data} holds {'table rows' if data.kind == 'rows' else 'pictures'}")
