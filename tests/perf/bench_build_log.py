@@ -27,6 +27,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
 from gui.app import create_window, ensure_app  # noqa: E402
 from gui.qt.build.runner import BuildRunner  # noqa: E402
+from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 
@@ -71,10 +72,10 @@ def main() -> None:
     page = window.build_page
     tag = f"aics-bench/build-log:{uuid.uuid4().hex[:8]}"
     page.set_template("python-app")
-    page.form.set_values({"tag": tag, "labels_extra": f"{LABEL}=1"})
+    page.form.set_values({"tag": tag, "labels_extra": f"{LABEL}=1\n{TEST_LABEL}={RUN_ID}"})
     # A unique echo so the RUN step is never taken from the cache.
     page.preview.set_hand_text(
-        f"FROM {args.base}\nRUN echo {uuid.uuid4().hex} && seq 1 {args.lines}\nLABEL {LABEL}=1\n"
+        f"FROM {args.base}\nRUN echo {uuid.uuid4().hex} && seq 1 {args.lines}\nLABEL {LABEL}=1 {TEST_LABEL}={RUN_ID}\n"
     )
     assert page.build_button.isEnabled(), page.build_button.toolTip()
 
@@ -101,6 +102,7 @@ def main() -> None:
     o = outcome.get("o")
     numbers = sum(1 for t in page.log.texts if t.isdigit())
     result = {
+        "benchmark": "build_log",
         "lines_requested": args.lines,
         "log_lines": len(page.log.texts),
         "numeric_lines": numbers,

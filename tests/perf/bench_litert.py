@@ -45,9 +45,10 @@ from tests.engine.test_templates_tensorflow import (  # noqa: E402
     package_steps,
     remove_leftovers,
 )
+from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
-LABELS = {LABEL: "litert"}
+LABELS = {LABEL: "litert", TEST_LABEL: RUN_ID}
 MB = 1000 * 1000
 
 
@@ -65,6 +66,8 @@ def time_to_healthy(image: str) -> float:
             name,
             "--label",
             f"{LABEL}=litert",
+            "--label",
+            f"{TEST_LABEL}={RUN_ID}",
             "-p",
             f"127.0.0.1:{port}:8080",
             image,
@@ -117,7 +120,7 @@ def main() -> int:
     disk_before = api.df()["LayersSize"]
     tmp = Path(tempfile.mkdtemp(prefix="bench-litert-"))
     builds, tags = [], []
-    result: dict = {}
+    result: dict = {"benchmark": "litert", "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         for runtime in ("tensorflow", "litert"):
             tag = f"aics-bench/tensorflow-image-{runtime}:latest"
@@ -166,6 +169,7 @@ def main() -> int:
         "before": round(disk_before / MB),
         "after": round(api.df()["LayersSize"] / MB),
     }
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     lite_rebuild = result["litert_rebuild"]
     result["targets_met"] = {
         "litert_size_le_450mb": result["litert_image_mb"] <= 450,
