@@ -51,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("recipe", metavar="RECIPE.toml")
     b.add_argument("--tag", help="image tag (default: the recipe's tag field)")
     b.add_argument("--engine", metavar="URL", help="engine (default: DOCKER_HOST, else the current context)")
+    b.add_argument("--trust-model", action="store_true",
+                   help="build even when loading the model file would run code the scan does not know "
+                   "(the risk is named on stderr); without it such a build is refused")
 
     def target_args(q):
         q.add_argument("--target", required=True, metavar="T",
@@ -126,6 +129,25 @@ def _connect(args):
 
 
 # -- build --------------------------------------------------------------------------------------------
+def _model_refused(model: str, trusted: bool) -> dict | None:
+    """The Build page's model scan, headless: why the model is refused (None: it may be built)."""
+    if not model:
+        return None
+    from gui.models import NotAModel, inspect_model
+
+    try:
+        info = inspect_model(model)
+    except NotAModel as exc:
+        raise Unusable(f"the model file: {exc}") from None
+    if not info.needs_trust:
+        return None
+    if trusted:
+        _say(f"--trust-model: {info.risk()}")
+        return None
+    offending = [g.qualname for g in info.scan.offending] if info.scan is not None else list(info.risks)
+    return {"error": f"{info.risk()}. Give --trust-model to build it anyway", "untrusted": offending}
+
+
 def cmd_build(args) -> int:
     import tempfile
 
@@ -142,6 +164,10 @@ def cmd_build(args) -> int:
     tag = args.tag or clean.get("tag")
     if not tag:
         raise Unusable("the recipe names no tag: give --tag")
+    refused = _model_refused(str(clean.get("model") or ""), args.trust_model)
+    if refused is not None:
+        _out({"ok": False, "tag": tag, **refused})
+        return FAILED
     engine = Engine(resolve_engine(args.engine))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="aics-build-") as folder:

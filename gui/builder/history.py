@@ -33,6 +33,7 @@ class BuildRecord:
     failed_step: int = 0
     log: list[str] = field(default_factory=list)
     lines_dropped: int = 0  # lines of the log not kept (in the file: its beginning)
+    trusted: str = ""  # the model's risk the user accepted ("I trust this file"); "" when none was needed
 
     def to_json(self) -> dict:
         """The record for the file: the end of the log only (asdict would copy every line)."""

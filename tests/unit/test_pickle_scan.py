@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import time
@@ -138,3 +139,19 @@ def test_a_20_mb_pickle_scans_in_a_few_seconds(tmp_path):
     t0 = time.perf_counter()
     report = scan_pickle(path)
     assert report.safe and time.perf_counter() - t0 < 5
+
+
+def test_the_headless_build_refuses_an_unsafe_model_before_the_engine(tmp_path, capsys, monkeypatch):
+    from gui.builder import Recipe, get_template, save_recipe
+    from gui.cli import FAILED, main
+
+    marker = tmp_path / "marker"
+    recipe = tmp_path / "r.toml"
+    template = get_template("sklearn-image")
+    model = save_malicious(tmp_path, marker, "digits.pkl")
+    save_recipe(recipe, Recipe("sklearn-image", {**template.defaults(), "model": str(model), "tag": "x/y:1"}))
+    monkeypatch.setattr("gui.engine.resolve_engine", lambda *a: (_ for _ in ()).throw(AssertionError("engine")))
+    assert main(["build", str(recipe)]) == FAILED
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and out["untrusted"] == [f"{os.system.__module__}.system"]
+    assert "--trust-model" in out["error"] and not marker.exists()

@@ -41,6 +41,7 @@ from gui.qt.build.files import RecipeActions
 from gui.qt.build.form import BuildForm
 from gui.qt.build.history import BuildHistoryModel
 from gui.qt.build.log import BuildLogView
+from gui.qt.build.model_drop import ModelDrop
 from gui.qt.build.preview import DockerfilePreview
 from gui.qt.build.runner import BuildOutcome, BuildRunner
 from gui.qt.common.style import set_role
@@ -93,6 +94,7 @@ class BuildPage(QWidget):
         self.files = RecipeActions(self)
 
         self.form = BuildForm(self)
+        self.model_drop = ModelDrop(self)  # a dropped model file chooses the template and fills the form
         scroll = QScrollArea(self)
         scroll.setObjectName("builderFormScroll")
         scroll.setWidgetResizable(True)
@@ -229,6 +231,7 @@ class BuildPage(QWidget):
         layout.setContentsMargins(8, 8, 8, 4)
         layout.addLayout(top)
         layout.addWidget(self.description)  # its own line: it is not squeezed out at the default size
+        layout.addWidget(self.model_drop.panel)
         layout.addWidget(self.failure)
         layout.addWidget(outer, 1)
 
@@ -342,6 +345,7 @@ class BuildPage(QWidget):
         if not text.strip():
             problems.append("the Dockerfile is empty")
         problems += [f"Dockerfile: {w.message}" for w in lint_dockerfile(text) if w.severity == "error"]
+        problems += self.model_drop.problems()
         if self.runner is not None:
             problems.append("a build is running")
         if self.session.state != "connected":
@@ -369,7 +373,8 @@ class BuildPage(QWidget):
         values = self.form.build_values()
         clean = t.clean_build(values)
         tag = clean["tag"]
-        self.record = BuildRecord(started=time.time(), template=t.name, tag=tag)
+        self.record = BuildRecord(started=time.time(), template=t.name, tag=tag,
+                                  trusted=self.model_drop.trusted_risk())
         self.history.add(self.record)
         self.log.clear()
         self.progress.setRange(0, 0)  # busy until the first "Step n/m"
@@ -561,6 +566,7 @@ class BuildPage(QWidget):
         self._set_status(f"Started container {name} from {self.last_build[3]}", "succeeded")
 
     def shutdown(self) -> None:
-        """Stop a running build (the window closes)."""
+        """Stop a running build and a model being read (the window closes)."""
+        self.model_drop.shutdown()
         if self.runner is not None:
             self.runner.shutdown()
