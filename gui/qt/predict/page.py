@@ -413,7 +413,8 @@ class PredictPage(QWidget):
                 # A container that has just started may not listen yet: ask again for a while.
                 self._retries -= 1
                 self.picker.set_status(f"Waiting for {spec.name} to answer… ({meta.message})")
-                QTimer.singleShot(CONNECT_RETRY_MS, lambda: self._retry_connect(connect_id))
+                # With the page as context: the retry is dropped if the page goes away (the window closed).
+                QTimer.singleShot(CONNECT_RETRY_MS, self, lambda: self._retry_connect(connect_id))
             else:
                 self.picker.set_status(f"Cannot read the model's metadata: {meta.message}", ok=False)
         else:
