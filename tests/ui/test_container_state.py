@@ -129,3 +129,8 @@ def test_predict_with_this_is_offered_for_containers_that_speak_the_protocol(win
     qtbot.waitUntil(lambda: predict.picker.combo.currentData() == f"container:{model['Id']}", timeout=10000)
     assert predict.picker.chosen_name == model["name"]
     shoot(w, "predict-with-this")
+    # The Run dialog names a container started without a name by its short id: that finds it too.
+    predict.picker.select("custom")
+    w.predict_with(model["Id"][:12])
+    qtbot.waitUntil(lambda: predict.picker.combo.currentData() == f"container:{model['Id']}", timeout=10000)
+    assert predict.picker.chosen_name == model["name"]

@@ -353,7 +353,8 @@ class PredictPage(QWidget):
         self._on_target(self.picker.current_spec())
 
     def choose_container(self, name: str) -> None:
-        """Choose the container ``name`` (the Build page's "Predict with it", the Containers page's menu).
+        """Choose the container ``name`` (or id; the Build page's "Predict with it", the Containers page's
+        menu).
 
         A container just started is chosen once it is listed, running and healthy (or has no health
         check); until then the chooser says it waits for it."""
@@ -362,17 +363,18 @@ class PredictPage(QWidget):
 
     def _refresh_targets(self) -> None:
         records = self.main_window.containers_model.records()
-        name = self._awaited
-        if name:
-            c = next((c for c in records if c.name == name), None)
+        awaited = self._awaited
+        if awaited:
+            c = next((c for c in records if c.name == awaited), None) or \
+                next((c for c in records if c.id.startswith(awaited)), None)
             if c is not None and c.state == "running" and c.health in ("", "healthy"):
                 self._awaited = ""
-                self.picker.chosen_name = name
+                self.picker.chosen_name = c.name
                 self.picker.targets = []  # fill the chooser again, even when the list is the same
             else:  # not offered before it is ready (the chooser would take it as the first model found)
                 why = "starting" if c is None or c.state == "running" else c.state
-                self.picker.set_containers([r for r in records if r.name != name])
-                self.picker.set_status(f"Waiting for {name} to be healthy ({why})…")
+                self.picker.set_containers([r for r in records if c is None or r.id != c.id])
+                self.picker.set_status(f"Waiting for {c.name if c else awaited} to be healthy ({why})…")
                 return
         self.picker.set_containers(records)
 
