@@ -135,6 +135,10 @@ class _Call:
         self.state = None
 
 
+# Opcodes whose argument, as genops decodes it, is the value they push.
+_VALUES = frozenset({"INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "FLOAT", "BINFLOAT",
+                     "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
+                     "BINUNICODE8"})
 _MARK = object()
 _UNKNOWN = object()
 _ITEMSIZE = {"b": 1, "i": None, "u": None, "f": None, "c": None, "m": None, "M": None, "S": 1, "a": 1,
@@ -192,6 +196,9 @@ class _Scanner:
 
     def _step(self, name: str, arg, stack: list, memo: dict) -> bool:  # noqa: C901 - one opcode per branch
         """Follow one opcode; True when a nested pickle follows in the file."""
+        if name in _VALUES:  # most opcodes of a big pickle: checked first
+            stack.append(arg)
+            return False
         if name in ("PROTO", "FRAME", "READONLY_BUFFER"):
             return False
         if name == "MARK":
