@@ -11,7 +11,9 @@ from gui.engine.errors import EngineError, translate
 from gui.engine.models import EngineEvent
 from gui.engine.streams import CancellableStream
 
-WATCHED_TYPES = ("container", "image", "volume", "network")
+# "node" and "service": a 20.10 engine sends them on swarm managers; it sends no "task" events (the
+# Cluster page re-reads a service's tasks on service and container events).
+WATCHED_TYPES = ("container", "image", "volume", "network", "node", "service")
 
 
 def to_event(raw: dict) -> EngineEvent:

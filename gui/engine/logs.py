@@ -194,6 +194,8 @@ def stamp_to_since(stamp: str) -> str:
 class LogReader(CancellableStream):
     """Iterate for LogBatch items of one log request; ``close()`` from any thread ends it at once."""
 
+    PATH = "/containers/{0}/logs"  # a service's merged log: gui/engine/services.py
+
     def __init__(self, engine: Engine, container_id: str, *, follow: bool, timestamps: bool = True,
                  tail: int | str = "all", since: str | None = None, until: str | None = None,
                  tty: bool | None = None):
@@ -213,10 +215,12 @@ class LogReader(CancellableStream):
         if not interrupt_response(res):  # no socket to shut down: close it under the reader
             shutdown_response(api, res)
 
+    def params(self) -> dict:
+        return _params(self.follow, self.timestamps, self.tail, self.since, self.until)
+
     def __iter__(self) -> Iterator[LogBatch]:
         tty = self.tty if self.tty is not None else _is_tty(self.engine, self.container_id)
-        params = _params(self.follow, self.timestamps, self.tail, self.since, self.until)
-        api, res, read, chunked = open_stream(self.engine, "/containers/{0}/logs", self.container_id, params)
+        api, res, read, chunked = open_stream(self.engine, self.PATH, self.container_id, self.params())
         if not self._hold((api, res)):
             shutdown_response(api, res)
             return

@@ -1,0 +1,71 @@
+"""Fixtures of the real two-node swarm (tests/support/swarm.py), one per test session, and the digits
+images it serves. Registered by tests/conftest.py.
+
+The images are the LiteRT digits server built from the tensorflow-image template on the main engine,
+plus thin layers over it (a 1 s health check, so tasks are running in seconds rather than the image's
+10 s; a "v2" tag; a tag whose health check always fails), sent to both nodes with ``docker save |
+docker load`` (no registry is reachable here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+
+import pytest
+
+from tests.support.labels import RUN_ID
+
+FAST_HEALTH = ('HEALTHCHECK --interval=1s --timeout=3s --start-period=30s --retries=3 '
+               'CMD ["python3", "/opt/aics/serving/cli.py", "health"]')
+BAD_HEALTH = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["false"]'
+REPO = f"aicstest-swarm-{RUN_ID}/digits"
+
+
+def _build(api, dockerfile: str, tag: str, labels: dict) -> None:
+    for chunk in api.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True, decode=True,
+                           labels=labels):
+        if "error" in chunk:
+            raise RuntimeError(chunk["error"])
+
+
+@pytest.fixture(scope="session")
+def swarm_images(docker_api, test_labels, tmp_path_factory):
+    """``{"v1", "v2", "bad"}`` -> image references on the main engine (removed at the end)."""
+    from tests.engine.test_templates_tensorflow import build_variant, remove_leftovers
+
+    tmp = tmp_path_factory.mktemp("swarm-litert")
+    base = f"{REPO}:base"
+    build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, test_labels)
+    refs = {"v1": f"{REPO}:v1", "v2": f"{REPO}:v2", "bad": f"{REPO}:bad"}
+    _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\n", refs["v1"], test_labels)
+    _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\nLABEL org.opencontainers.image.version=2.0.0\n",
+           refs["v2"], test_labels)
+    _build(docker_api, f"FROM {base}\n{BAD_HEALTH}\nLABEL org.opencontainers.image.version=3.0.0-bad\n",
+           refs["bad"], test_labels)
+    yield refs
+    for ref in (*refs.values(), base):
+        with contextlib.suppress(Exception):
+            docker_api.remove_image(ref, force=True)
+    remove_leftovers(build)
+
+
+@pytest.fixture(scope="session")
+def two_node_swarm(docker_api, swarm_images):
+    """A manager and a worker in one swarm, both holding the digits images; torn down at the end."""
+    from tests.support.swarm import TwoNodeSwarm
+
+    if os.geteuid() != 0:
+        pytest.skip("a two-node swarm needs root (network namespaces)")
+    swarm = TwoNodeSwarm()
+    try:
+        t0 = time.monotonic()
+        swarm.start()
+        swarm.form()
+        swarm.load_images(docker_api, list(swarm_images.values()))
+        swarm.setup_seconds = time.monotonic() - t0
+        yield swarm
+    finally:
+        swarm.destroy()
