@@ -245,7 +245,7 @@ def _keras(p: Path, config: dict, fmt: str, what: str) -> ModelInfo:
         if name == "Lambda":
             risks.append(f"layer {layer.get('config', {}).get('name', '?')} is a Lambda layer (Python code "
                          "inside the file, refused by Keras safe_mode)")
-        elif not module.startswith(KERAS_MODULES) or layer.get("registered_name", "").count(">"):
+        elif not module.startswith(KERAS_MODULES) or ">" in str(layer.get("registered_name") or ""):
             risks.append(f"layer {name} comes from {module} (custom code the image must import)")
     units = None
     for layer in reversed(layers):
