@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument("--model", default="", help="the model's name (v2, TF Serving; default: the first)")
         q.add_argument("--engine", metavar="URL", help="engine for container targets")
         q.add_argument("--timeout", type=float, default=10.0, metavar="S", help="seconds per request")
+        q.add_argument("--wait", type=float, default=0.0, metavar="S",
+                       help="wait up to S seconds for the target to run and its model to be ready")
 
     pr = sub.add_parser("predict", help="ask the model about pictures (one JSON line each)")
     target_args(pr)
@@ -117,15 +119,21 @@ def _connect(args):
     from gui.evaluate.targets import looks_like_url, resolve
     from gui.predict import PredictError
 
-    try:
-        if looks_like_url(args.target):  # the protocol is asked of the server itself
-            _FIRST_REQUEST.append(time.time())
-        target = resolve(args.target, args.protocol or "", args.model, args.engine, timeout=args.timeout)
-        _FIRST_REQUEST.append(time.time())  # a container: the engine was asked, now its server is
-        client = target.client(timeout=args.timeout)
-        return target, client, client.metadata()
-    except PredictError as exc:
-        raise Unusable(f"cannot use the target {args.target}: {exc.message}") from None
+    deadline = time.monotonic() + max(0.0, args.wait)
+    while True:
+        try:
+            if looks_like_url(args.target):  # the protocol is asked of the server itself
+                _FIRST_REQUEST.append(time.time())
+            target = resolve(args.target, args.protocol or "", args.model, args.engine, timeout=args.timeout)
+            _FIRST_REQUEST.append(time.time())  # a container: the engine was asked, now its server is
+            client = target.client(timeout=args.timeout)
+            if args.wait and not client.ready():
+                raise PredictError("the model is not loaded yet", kind="connection")
+            return target, client, client.metadata()
+        except PredictError as exc:
+            if time.monotonic() >= deadline:
+                raise Unusable(f"cannot use the target {args.target}: {exc.message}") from None
+            time.sleep(0.5)
 
 
 # -- build --------------------------------------------------------------------------------------------
