@@ -102,8 +102,8 @@ def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(wi
     try:
         assert outcome.status == "failed"
         # The cause in one sentence, on top of the page (above the form and the log).
-        assert page.failure.isVisible() and page.failure_text.isVisible()
-        assert CAUSE in page.failure_text.text()
+        assert page.failure.isVisible() and page.failure.text.isVisible()
+        assert CAUSE in page.failure.text.text()
         splitter = page.findChild(QSplitter, "buildSplitter")
         assert page.failure.mapTo(page, QPoint(0, 0)).y() < splitter.mapTo(page, QPoint(0, 0)).y()
         # The log: no escape codes, the pip error in the error colour, and scrolled to the line that says why.
@@ -115,18 +115,18 @@ def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(wi
         top = log.first + log.verticalScrollBar().value()
         assert top <= row < top + log._rows(), (top, row, log._rows())
         # The unfinished image the failure left (the COPY of requirements.txt), offered for removal.
-        qtbot.waitUntil(lambda: page.remove_dangling.isVisible(), timeout=10000)
-        left = page.dangling
+        qtbot.waitUntil(lambda: page.failure.remove_button.isVisible(), timeout=10000)
+        left = page.failure.dangling
         assert not docker_api.inspect_image(left)["RepoTags"]
-        assert left.split(":", 1)[-1][:12] in page.remove_dangling.text()
+        assert left.split(":", 1)[-1][:12] in page.failure.remove_button.text()
         window.repaint()
         shoot(window, "build-failed-pip")
-        qtbot.mouseClick(page.remove_dangling, LEFT)
-        qtbot.waitUntil(lambda: not page.remove_dangling.isVisible(), timeout=10000)
+        qtbot.mouseClick(page.failure.remove_button, LEFT)
+        qtbot.waitUntil(lambda: not page.failure.remove_button.isVisible(), timeout=10000)
         with pytest.raises(docker.errors.ImageNotFound):
             docker_api.inspect_image(left)
         # Fixing the requirement: the old cause no longer applies and goes away (the history keeps it).
-        assert page.failure_text.isVisible()
+        assert page.failure.text.isVisible()
         page.form.set_value("packages", "six==1.17.0")
         assert not page.failure.isVisible() and "failed" not in page.status.text().lower()
         assert page.history.records[0].result == "failed"

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,10 +32,9 @@ from gui.builder import (
     render_dockerfile,
     run_settings,
 )
-from gui.builder.failure import failure_cause
 from gui.builder.history import BuildRecord, HistoryStore
-from gui.engine.actions import remove_image
 from gui.predict.targets import PROTOCOL_LABEL
+from gui.qt.build.failure import FailureBanner
 from gui.qt.build.files import RecipeActions
 from gui.qt.build.form import BuildForm
 from gui.qt.build.history import BuildHistoryModel
@@ -45,8 +43,7 @@ from gui.qt.build.model_drop import ModelDrop
 from gui.qt.build.preview import DockerfilePreview
 from gui.qt.build.runner import BuildOutcome, BuildRunner
 from gui.qt.common.style import set_role
-from gui.qt.common.table_models import human_size
-from gui.qt.common.tasks import Op, Task
+from gui.qt.common.tasks import Task
 
 STATUS_ROLES = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}
 
@@ -79,7 +76,6 @@ class BuildPage(QWidget):
         # Each template's form values and hand-edited Dockerfile, kept while another template is shown.
         self._edits: dict[str, tuple[dict, dict, str | None]] = {}
         self._last_layer = ""  # the last layer the running build made (" ---> abc123")
-        self.dangling = ""  # the unfinished image a failed build left (its id), offered for removal
         self.started_name = ""  # the container last started from the Run dialog
         self.store = history or HistoryStore()
 
@@ -135,22 +131,8 @@ class BuildPage(QWidget):
         self.predict_button.clicked.connect(lambda: self.predictRequested.emit(self.started_name))
 
         # A failed build: why, in one sentence, on top; and the unfinished image it left, to remove.
-        self.failure = QFrame(self)
-        self.failure.setObjectName("buildFailure")
-        self.failure_text = QLabel(self.failure)
-        self.failure_text.setObjectName("buildFailureText")
-        self.failure_text.setWordWrap(True)
-        self.failure_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        set_role(self.failure_text, "error")
-        self.remove_dangling = QPushButton("Remove the unfinished image", self.failure)
-        self.remove_dangling.setObjectName("removeDangling")
-        self.remove_dangling.clicked.connect(self.remove_dangling_image)
-        row = QHBoxLayout(self.failure)
-        row.setContentsMargins(0, 2, 0, 2)
-        row.addWidget(self.failure_text, 1)
-        row.addWidget(self.remove_dangling)
-        self.failure.hide()
-        self.remove_dangling.hide()
+        self.failure = FailureBanner(self)
+        self.failure.statusMessage.connect(self._set_status)
 
         self.log = BuildLogView(self)
         self.history = BuildHistoryModel(self.store.load(), self)
@@ -311,7 +293,9 @@ class BuildPage(QWidget):
 
     def _on_form_changed(self) -> None:
         self._check = None
-        self._forget_failure()
+        self.failure.forget_cause()
+        if self.status_kind == "failed":
+            self._set_status("", "")
         if self.template is None:
             return
         values = self.form.build_values()
@@ -384,9 +368,7 @@ class BuildPage(QWidget):
         self.run_button.setText("Run…")
         self.predict_button.hide()
         self._last_layer = ""
-        self.dangling = ""
-        self.failure.hide()
-        self.remove_dangling.hide()
+        self.failure.reset()
         self._building = (t, values, self.form.run_values(), tag, PROTOCOL_LABEL in self.preview.dockerfile())
         self.runner = BuildRunner(self.session, t, values, self.preview.dockerfile(), tag, parent=self)
         self.runner.lines.connect(self._on_lines)
@@ -447,7 +429,7 @@ class BuildPage(QWidget):
             self.progress.setFormat("Failed at step %v/%m" if outcome.step else "Failed")
             where = f"Step {outcome.step} ({outcome.instruction}) failed: " if outcome.step else "Build failed: "
             self._set_status(where + outcome.error, "failed")
-            self._show_failure(outcome)
+            self.failure.show_failure(outcome, self.log, self._last_layer)
         self._update_build_button()
         self.buildFinished.emit(outcome)
 
@@ -460,68 +442,6 @@ class BuildPage(QWidget):
         font = self.status.font()
         font.setBold(kind in STATUS_ROLES)
         self.status.setFont(font)
-
-    # -- a failed build -----------------------------------------------------------------
-    def _show_failure(self, outcome: BuildOutcome) -> None:
-        """Say why in one sentence on top, show that line of the log, offer to remove what it left."""
-        texts = self.log.texts
-        cause, i = failure_cause(texts, outcome.error)
-        where = f"Step {outcome.step} failed: " if outcome.step else "The build failed: "
-        self.failure_text.setText(f"<b>{where}</b>{cause}")
-        self.failure_text.setToolTip(outcome.error)
-        self.failure.show()
-        self.failure_text.show()
-        if i >= 0:
-            self.log.mark_cause(self.log.first + i)
-        layer = self._last_layer
-        if layer:
-            engine = self.session.engine
-
-            def find():
-                rows = engine.call(lambda api: api.images(filters={"dangling": True}))
-                return next((r for r in rows if r["Id"].split(":", 1)[-1].startswith(layer)), None)
-
-            Op(self, find, "Cannot read the images").success(self._offer_removal).failure(lambda _e: None).run()
-
-    def _offer_removal(self, row: dict | None) -> None:
-        if row is None or self.runner is not None:
-            return
-        self.dangling = row["Id"]
-        short = self.dangling.split(":", 1)[-1][:12]
-        self.remove_dangling.setText(f"Remove the unfinished image ({short}, {human_size(row.get('Size') or 0)})")
-        self.remove_dangling.setToolTip("The failed build left this untagged image (its last finished step). "
-                                        "It is used by nothing; removing it frees the space.")
-        self.remove_dangling.setEnabled(True)
-        self.remove_dangling.show()
-        self.failure.show()
-
-    def remove_dangling_image(self) -> None:
-        image = self.dangling
-        if not image:
-            return
-        engine = self.session.engine
-        self.remove_dangling.setEnabled(False)
-
-        def removed(_result) -> None:
-            self.dangling = ""
-            self.remove_dangling.hide()
-            self.failure.setVisible(self.failure_text.isVisible())
-            self._set_status(f"Removed the unfinished image {image.split(':', 1)[-1][:12]}", "")
-
-        def failed(exc: BaseException) -> None:
-            self.remove_dangling.setEnabled(True)
-            self._set_status(f"Cannot remove the unfinished image: {exc}", "failed")
-
-        Op(self, lambda: remove_image(engine, image), "Cannot remove the image").success(removed) \
-            .failure(failed).run(self.session.changes)
-
-    def _forget_failure(self) -> None:
-        """The form changed: the last failure's cause no longer applies (the history keeps it)."""
-        if self.failure_text.isVisible():
-            self.failure_text.hide()
-            self.failure.setVisible(self.remove_dangling.isVisible())
-        if self.status_kind == "failed":
-            self._set_status("", "")
 
     def _on_history_row(self, current, _previous) -> None:
         if self.runner is not None or not current.isValid():
