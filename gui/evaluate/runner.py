@@ -120,14 +120,14 @@ class PredictionRun:
     def __iter__(self) -> Iterator[Answer]:
         self.started_at = time.perf_counter()
         units = self._units()
-        expected = len(units)
+        expected = sum(len(indexes) for _, _, indexes in units)  # answers: a chunk of rows gives many
         counter = itertools.count()
         for target in range(len(self.clients)):
             for n in range(self.concurrency):
                 t = threading.Thread(target=self._work, args=(units, counter), daemon=True,
                                      name=f"{self.name}-{target}-{n}")
                 self._threads.append(t)
-        for t in self._threads[: min(len(self._threads), max(1, expected))]:
+        for t in self._threads[: min(len(self._threads), max(1, len(units)))]:
             t.start()
         self._threads = [t for t in self._threads if t.ident is not None]
         received = 0

@@ -186,3 +186,63 @@ def test_cli_path_imports_no_qt_and_no_sklearn():
                          capture_output=True, text=True)
     assert run.returncode == 3, run.stderr
     assert "does not exist" in run.stderr
+
+
+class _FakeClient:
+    """Stands in for a PredictionClient at its boundary (the engine tests use real servers)."""
+
+    url = "http://fake"
+    protocol = "studio-v1"
+
+    def __init__(self, delay: float = 0.0, regression: bool = False):
+        self.delay = delay
+        self.regression = regression
+
+    def predict_rows(self, rows):
+        time.sleep(self.delay)
+        return [sum(r) * 1.5 if self.regression else float(int(r[0]) % 2) for r in rows]
+
+    def predict_image(self, data, top_k=1):
+        from gui.predict import Prediction
+
+        time.sleep(self.delay)
+        return Prediction(labels=(str(len(data) % 2),), scores=(0.9,), round_trip_ms=self.delay * 1000)
+
+
+def test_table_rows_are_scored_as_classes_or_numbers(tmp_path):
+    from gui.evaluate import PredictionRun
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b,label\n" + "".join(f"{n},{n + 1},{n % 2}\n" for n in range(150)) + "x,1,0\n")
+    data = load_dataset(str(rows))
+    board = Scoreboard()
+    board.extend(PredictionRun([_FakeClient()], data.items, concurrency=3))
+    assert board.answered == 150 and board.failed == 1 and board.accuracy == 1.0
+
+    reg = tmp_path / "reg.csv"
+    reg.write_text("a,b,target\n" + "".join(f"{n},{n},{n * 3 + (n % 3)}\n" for n in range(100)))
+    data = load_dataset(str(reg))
+    board = Scoreboard(regression=True)
+    board.extend(PredictionRun([_FakeClient(regression=True)], data.items, regression=True))
+    truth = [float(i.label) for i in data.items]
+    pred = [sum(i.row) * 1.5 for i in data.items]
+    scores = board.summary()["regression"]
+    assert scores["mae"] == pytest.approx(sk.mean_absolute_error(truth, pred))
+    assert scores["r2"] == pytest.approx(sk.r2_score(truth, pred))
+
+
+def test_a_cancelled_run_stops_at_once_and_leaves_no_thread(tmp_path):
+    from gui.evaluate import LabelledItem, PredictionRun
+
+    pic = tmp_path / "p.png"
+    pic.write_bytes(b"\x89PNG....")
+    items = [LabelledItem(name=f"{n}", label="0", path=str(pic)) for n in range(5000)]
+    run = PredictionRun([_FakeClient(delay=0.01)], items, concurrency=8)
+    got = 0
+    t0 = time.monotonic()
+    for _ in run:
+        got += 1
+        if got == 50:
+            run.close()
+    assert time.monotonic() - t0 < 2 and got < 200
+    assert run.join(1.0) and not run.alive_threads()
