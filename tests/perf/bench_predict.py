@@ -44,14 +44,14 @@ sys.path.insert(0, ROOT)
 import docker  # noqa: E402
 import requests  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.builder import get_template  # noqa: E402
 from gui.engine import resolve_engine  # noqa: E402
 from tests.perf.photos import describe, photo_set  # noqa: E402
 from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
-from tests.ui.test_predict_support import build_image, drop_files, start_server  # noqa: E402
+from tests.support.predict_page import build_image, drop_files, start_server  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 LABELS = {LABEL: "predict", TEST_LABEL: RUN_ID}
@@ -62,13 +62,20 @@ LEFTOVER_BUILDS: list = []
 
 
 def pump(app, until, timeout: float) -> bool:
+    """Run Qt's own event loop until ``until()`` or ``timeout`` seconds, checking every 10 ms.
+
+    (Not a loop of processEvents() and sleep: that loop and a predicate over 200 cards every 0.5 ms
+    were work on the UI thread the stall meter then blamed on the app.)
+    """
+    loop = QEventLoop()
     deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        app.processEvents()
-        if until():
-            return True
-        time.sleep(0.0005)
-    return False
+    check = QTimer(interval=10)
+    check.timeout.connect(lambda: loop.quit() if until() or time.perf_counter() > deadline else None)
+    check.start()
+    if not until():
+        loop.exec()
+    check.stop()
+    return bool(until())
 
 
 def load() -> list[float]:
@@ -107,7 +114,7 @@ def build_servers(tmp: Path, models: list[str]) -> dict[str, str]:
     tags: dict[str, str] = {}
     try:
         get_template("tensorflow-image")
-        from tests.engine.test_templates_tensorflow import build_variant
+        from tests.support.tensorflow_builds import build_variant
 
         for runtime in ("litert", "tensorflow"):
             if runtime not in models:
@@ -288,7 +295,7 @@ def main() -> int:
             with contextlib.suppress(Exception):
                 api.remove_image(tag, force=True)
         if LEFTOVER_BUILDS:
-            from tests.engine.test_templates_tensorflow import remove_leftovers
+            from tests.support.tensorflow_builds import remove_leftovers
 
             for build in LEFTOVER_BUILDS:
                 remove_leftovers(build)  # the converter stage's untagged image
