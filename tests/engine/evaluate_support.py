@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from gui.builder import get_template
-from tests.engine.template_support import build_template, run_container, wait_for
-from tests.engine.test_predict_servers import digit_picture
+from tests.support.digits import digit_picture
+from tests.support.templates import build_template, run_container, wait_for
 
 HOLDOUT = range(1500, 1797)
 SLIM = "python:3.11-slim"
@@ -121,7 +121,7 @@ def sklearn_server_fixture(docker_api, test_labels, run_id, tmp_path_factory):
 
 @pytest.fixture(scope="module", name="litert_server")
 def litert_server_fixture(docker_api, test_labels, run_id, tmp_path_factory):
-    from tests.engine.test_templates_tensorflow import build_variant, remove_leftovers
+    from tests.support.tensorflow_builds import build_variant, remove_leftovers
 
     tmp = tmp_path_factory.mktemp("litert")
     tag = f"aicstest-evaluate-litert:{test_labels['ai-container-studio.test']}"

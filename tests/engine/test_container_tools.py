@@ -16,6 +16,7 @@ from gui.engine.files import UnsafeArchive, copy_from_container, copy_to_contain
 from gui.engine.inspect import inspect_container
 from gui.engine.logs import LineDecoder, LogBatch, LogEnded, LogFollower, LogReader, older_lines, write_log
 from gui.engine.stats import StatsEnded, StatsFollower, StatsSample, cpu_percent
+from tests.support.waits import wait_for_log_lines, wait_until
 
 
 def lines_of(items) -> list[str]:
@@ -54,7 +55,7 @@ def test_decoder_multiplexed_partial_frames_and_chunks():
 
 def test_follow_shows_tail_then_live_then_exit_code(engine, make_container, docker_api):
     c = make_container(command=("sh", "-c", "seq 1 3000; sleep 1.5; echo late; echo bad >&2; exit 3"))
-    time.sleep(0.8)
+    wait_for_log_lines(docker_api, c["Id"], 3000)  # the tail of 1,000 is then 2001-3000
     got = list(LogFollower(engine, c["Id"], tail=1000))
     texts = lines_of(got)
     assert texts[:2] == ["2001", "2002"]  # the last 1,000 lines first
@@ -86,7 +87,7 @@ def test_follow_of_removed_container_says_so(engine, make_container, docker_api)
     items = []
     t = threading.Thread(target=lambda: items.extend(f), daemon=True)
     t.start()
-    time.sleep(1)
+    wait_until(lambda: lines_of(items) == ["x"], 10, "the follower reading the first line")
     docker_api.remove_container(c["Id"], force=True)
     t.join(15)
     assert isinstance(items[-1], LogEnded)

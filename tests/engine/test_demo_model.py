@@ -14,8 +14,10 @@ from sklearn.datasets import load_digits, load_sample_images
 
 from gui.builder import get_template
 from gui.predict.studio import parse_metadata, parse_predictions
-from tests.engine.template_support import build_template, http, run_container, wait_for
 from tests.perf.held_back_digits import fonts, held_back_set, load_digits_png
+from tests.support.templates import COLD_BUILD_S, build_template, http, run_container, wait_for
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the template images may be built from nothing
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from sklearn.datasets import load_digits
 from gui.builder import get_template
 from gui.builder.context import assemble_context
 from gui.engine.build import BuildError, ImageBuild
-from tests.engine.template_support import CREATED, build_template, engine, http, run_container, wait_for
 from tests.support.model_files import TEST_ROWS, save_onnx
+from tests.support.templates import CREATED, build_template, engine, http, run_container, wait_for
 
 LITERT_BUDGET = 385_016_998 * 1.10  # the LiteRT dependency layer (aics-cache/tensorflow-image-litert) + 10 %
 

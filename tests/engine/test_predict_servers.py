@@ -4,172 +4,30 @@ MLServer (Open Inference Protocol v2) and KServe's Python model server (its v1 r
 Serving) each serve an sklearn digits classifier trained at image build time on rows 0-1499 of sklearn's
 digits; rows 1500-1796 go to the servers as pictures and must come back >= 90 % right.
 
-Each server image is built with the classic builder and kept as a cache image (``aics-cache/<server>``,
-pip layer first), so a second run reuses its layers; containers carry the test label and are removed.
+The servers, their images (kept as cache images ``aics-cache/<server>``) and fixtures live in
+tests/support/predict_servers.py; the ui tests of the Predict page use the same ones.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from gui.engine import Engine, resolve_engine
 from gui.predict import OpenInferenceClient, Overrides, PredictError, TFServingClient, find_targets
+from tests.support.digits import WORDS, digit_picture, holdout_pictures
+from tests.support.predict_servers import (  # noqa: F401  (the *_fixture names register fixtures)
+    kserve_fixture,
+    mlserver_fixture,
+    report_fixture,
+    start_server,
+    wait_ready,
+)
+from tests.support.templates import COLD_BUILD_S
 
-SERVERS = Path(__file__).parent / "servers"
-SHARED = ("digits_shape.py", "digits_train.py")
-WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-
-
-def server_context(server: str) -> bytes:
-    """The build context: the server's folder plus the shared training files."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for path in sorted((SERVERS / server).iterdir()):
-            tar.add(path, arcname=path.name)
-        for name in SHARED:
-            tar.add(SERVERS / name, arcname=name)
-    return buf.getvalue()
-
-
-def build_cache_image(api, server: str, report) -> str:
-    """Build (or refresh from cache) ``aics-cache/<server>:latest``; reports the time and cached steps."""
-    tag = f"aics-cache/{server}:latest"
-    start = time.perf_counter()
-    steps = cached = 0
-    tail: list[str] = []
-    for chunk in api.build(
-        fileobj=io.BytesIO(server_context(server)),
-        custom_context=True,
-        tag=tag,
-        rm=True,
-        forcerm=True,
-        decode=True,
-    ):
-        if "error" in chunk:
-            raise AssertionError(f"building {tag} failed: {chunk['error']}\n" + "".join(tail[-30:]))
-        text = chunk.get("stream", "")
-        steps += text.startswith("Step ")
-        cached += "Using cache" in text
-        tail.append(text)
-    report(f"[build] {tag}: {time.perf_counter() - start:.1f} s, {cached} of {steps} steps from cache")
-    return tag
-
-
-def start_server(api, image: str, name: str, labels: dict) -> tuple[str, str]:
-    """Run ``image`` with its port 8080 published on a free 127.0.0.1 port; returns (container id, url)."""
-    container = api.create_container(
-        image,
-        name=name,
-        labels=labels,
-        ports=[8080],
-        host_config=api.create_host_config(port_bindings={8080: ("127.0.0.1",)}),
-    )
-    cid = container["Id"]
-    api.start(cid)
-    binding = api.inspect_container(cid)["NetworkSettings"]["Ports"]["8080/tcp"][0]
-    assert binding["HostIp"] == "127.0.0.1"
-    return cid, f"http://127.0.0.1:{binding['HostPort']}"
-
-
-def wait_ready(api, cid: str, client, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if client.ready():
-                return
-        except PredictError:
-            pass
-        if api.inspect_container(cid)["State"]["Status"] != "running":
-            break
-        time.sleep(0.5)
-    logs = api.logs(cid, tail=40).decode("utf-8", "replace")
-    raise AssertionError(f"server in {cid[:12]} never became ready:\n{logs}")
-
-
-def read_holdout(api, cid: str) -> dict:
-    stream, _ = api.get_archive(cid, "/srv/holdout.json")
-    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
-        return json.load(tar.extractfile("holdout.json"))
-
-
-def digit_picture(pixels: list[list[int]], size: int, fmt: str) -> bytes:
-    """An 8x8 digits row (values 0..16) as a picture file, enlarged to ``size`` pixels square."""
-    img = Image.new("L", (8, 8))
-    img.putdata([round(v * 255 / 16) for row in pixels for v in row])
-    if fmt == "JPEG":
-        img = img.convert("RGB")
-    img = img.resize((size, size), Image.Resampling.NEAREST)
-    out = io.BytesIO()
-    img.save(out, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
-    return out.getvalue()
-
-
-def holdout_pictures(holdout: dict) -> list[tuple[bytes, int]]:
-    """Even rows as 64x64 grayscale PNGs, odd rows as 40x40 RGB JPEGs (the client scales both down)."""
-    return [
-        (digit_picture(img, 64, "PNG") if i % 2 == 0 else digit_picture(img, 40, "JPEG"), target)
-        for i, (img, target) in enumerate(zip(holdout["images"], holdout["targets"], strict=True))
-    ]
-
-
-@pytest.fixture(scope="module")
-def report(request):
-    capman = request.config.pluginmanager.getplugin("capturemanager")
-
-    def say(text: str) -> None:
-        with capman.global_and_fixture_disabled():
-            print("\n" + text, flush=True)
-
-    return say
-
-
-def _server(docker_api, test_labels, run_id, report, server: str):
-    image = build_cache_image(docker_api, server, report)
-    cid, url = start_server(docker_api, image, f"aicstest-{run_id}-{server}", dict(test_labels))
-    return image, cid, url
-
-
-@pytest.fixture(scope="module")
-def mlserver(docker_api, test_labels, run_id, report):
-    image, cid, url = _server(docker_api, test_labels, run_id, report, "mlserver")
-    try:
-        client = OpenInferenceClient(url, "digits", timeout=20)
-        start = time.perf_counter()
-        wait_ready(docker_api, cid, client)
-        report(f"[start] MLServer ready after {time.perf_counter() - start:.1f} s")
-        yield {
-            "image": image,
-            "id": cid,
-            "url": url,
-            "client": client,
-            "holdout": read_holdout(docker_api, cid),
-        }
-        client.close()
-    finally:
-        docker_api.remove_container(cid, force=True, v=True)
-
-
-@pytest.fixture(scope="module")
-def kserve(docker_api, test_labels, run_id, report):
-    image, cid, url = _server(docker_api, test_labels, run_id, report, "kserve")
-    try:
-        probe = TFServingClient(url, "digits", timeout=20)
-        start = time.perf_counter()
-        wait_ready(docker_api, cid, probe)
-        report(f"[start] KServe ready after {time.perf_counter() - start:.1f} s")
-        probe.close()
-        yield {"image": image, "id": cid, "url": url, "holdout": read_holdout(docker_api, cid)}
-    finally:
-        docker_api.remove_container(cid, force=True, v=True)
-
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # MLServer and KServe images may be built from nothing
 
 # --- Open Inference Protocol v2 against MLServer -------------------------------------------------------
 

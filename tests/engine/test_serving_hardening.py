@@ -23,7 +23,9 @@ from PIL import Image
 
 from gui.builder import assemble_context, get_template
 from gui.engine.build import ImageBuild
-from tests.engine.template_support import CREATED, build_template, engine, free_port, http, wait_for
+from tests.support.templates import COLD_BUILD_S, CREATED, build_template, engine, free_port, http, wait_for
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the serving image may be built from nothing
 
 SHORT_TIMEOUT = 2.0  # AICS_REQUEST_TIMEOUT of the "short" container
 SHORT_MAX_CONNECTIONS = 40

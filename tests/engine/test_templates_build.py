@@ -10,7 +10,9 @@ import pytest
 
 from gui.builder import get_template, run_settings
 from gui.engine.build import BuildError, ImageBuild
-from tests.engine.template_support import build_template, engine, http, run_container, wait_for
+from tests.support.templates import COLD_BUILD_S, build_template, engine, http, run_container, wait_for
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # python-app and jupyter may be built from nothing
 
 
 def _context(tmp_path, dockerfile: str):

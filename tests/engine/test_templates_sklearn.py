@@ -16,7 +16,8 @@ from sklearn.datasets import load_diabetes, load_digits
 from sklearn.ensemble import GradientBoostingRegressor
 
 from gui.builder import get_template
-from tests.engine.template_support import (
+from tests.support.templates import (
+    COLD_BUILD_S,
     build_template,
     dependency_step,
     http,
@@ -24,6 +25,8 @@ from tests.engine.template_support import (
     run_container,
     wait_for,
 )
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the sklearn images may be built from nothing
 
 TEST_ROWS = range(1500, 1797)
 

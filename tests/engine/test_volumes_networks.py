@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 
 import pytest
 
 from gui.engine import EngineError, disk, networks, volumes
+from tests.support.waits import wait_until
 
 
 @pytest.fixture
@@ -183,5 +183,5 @@ def test_disk_usage_matches_the_engine_and_clean_frees_what_it_said(engine, make
     ours = disk.CleanUp(plan.kind, (mine,))  # a test removes only what it made
     removed, freed, problems = disk.clean(engine, ours)
     assert (removed, problems) == (1, []) and freed == mine.size
-    time.sleep(0.2)
-    assert not docker_api.containers(all=True, filters={"id": stopped["Id"]})
+    wait_until(lambda: not docker_api.containers(all=True, filters={"id": stopped["Id"]}), 5,
+               "the stopped container gone from the engine's list")

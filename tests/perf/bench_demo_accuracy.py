@@ -31,8 +31,8 @@ sys.path.insert(0, ROOT)
 from PIL import Image  # noqa: E402
 from sklearn.datasets import load_digits, load_sample_images  # noqa: E402
 
-from tests.engine.template_support import build_template, http, run_container, wait_for  # noqa: E402
 from tests.perf.held_back_digits import fonts, held_back_set, load_digits_png  # noqa: E402
+from tests.support.templates import build_template, http, run_container, wait_for  # noqa: E402
 
 LABELS = {"ai-container-studio.bench": "demo-accuracy", "ai-container-studio.test": "bench-demo-accuracy"}
 
@@ -100,7 +100,7 @@ def measure(base: str, n: int) -> dict:
 def demo_server():
     """Build the sklearn-image defaults, run them on 127.0.0.1, yield the base URL, remove both."""
     from gui.builder import get_template
-    from tests.engine.template_support import engine
+    from tests.support.templates import engine
 
     api = engine().api()
     t = get_template("sklearn-image")

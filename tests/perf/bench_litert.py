@@ -36,8 +36,9 @@ import docker  # noqa: E402
 
 from gui.engine import resolve_engine  # noqa: E402
 from gui.engine.build import CACHE_HIT  # noqa: E402
-from tests.engine.template_support import free_port  # noqa: E402
-from tests.engine.test_templates_tensorflow import (  # noqa: E402
+from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
+from tests.support.templates import free_port  # noqa: E402
+from tests.support.tensorflow_builds import (  # noqa: E402
     TRAIN_OTHER,
     build_context,
     build_variant,
@@ -45,7 +46,6 @@ from tests.engine.test_templates_tensorflow import (  # noqa: E402
     package_steps,
     remove_leftovers,
 )
-from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 LABELS = {LABEL: "litert", TEST_LABEL: RUN_ID}

@@ -173,6 +173,18 @@ def busybox_image(docker_api) -> str:
         pytest.fail(str(exc), pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def python_app_cache(docker_api, test_labels, tmp_path_factory) -> str:
+    """The python-app template's package layer for PYTHON_APP_PACKAGES, kept as ``aics-cache/python-app``
+    (``AICS_TEST_CACHE_REPO`` changes the name): built once when missing, so a Build page test that expects
+    " ---> Using cache" passes alone on a fresh machine. That first build pulls python:3.11-slim and installs
+    the packages: a test using this fixture carries ``@pytest.mark.timeout(COLD_BUILD_S)``."""
+    from tests.support.templates import PYTHON_APP_PACKAGES, ensure_template_cache
+
+    return ensure_template_cache("python-app", {"packages": PYTHON_APP_PACKAGES},
+                                 tmp_path_factory.mktemp("python-app-cache"), test_labels)
+
+
 @pytest.fixture
 def make_container(docker_api, busybox_image, test_labels, unique_name):
     """Create (and optionally start) a labelled busybox container; removed after the test."""

@@ -14,7 +14,8 @@ from gui.qt.common.run_dialog import RunDialog
 from gui.qt.common.style import color
 from gui.qt.shell.main_window import default_size
 from tests.support.labels import RUN_ID, TEST_LABEL
-from tests.ui.test_container_state import shoot
+from tests.support.shots import shoot
+from tests.support.templates import COLD_BUILD_S
 
 LEFT = Qt.MouseButton.LeftButton
 TYPO = "sklearn-pandas-typo-xyz==0.0.1"
@@ -93,6 +94,7 @@ def test_the_form_and_the_log_have_room_at_the_default_size(window, qtbot):
     shoot(window, "build-default-size")
 
 
+@pytest.mark.timeout(COLD_BUILD_S)  # python:3.11-slim may be pulled first
 def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(window, qtbot, docker_api, tag):
     page = window.build_page
     page.set_template("python-app")
@@ -138,6 +140,7 @@ def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(wi
                 pass
 
 
+@pytest.mark.timeout(COLD_BUILD_S)  # sklearn-regression from nothing: scikit-learn installed, the demo trained
 def test_run_belongs_to_the_built_image_and_predict_with_it_opens_the_predict_page(
         window, qtbot, docker_api, tag, unique_name):
     page = window.build_page

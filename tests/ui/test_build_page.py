@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from gui.qt.common.run_dialog import RunDialog
 from tests.support.labels import RUN_ID, TEST_LABEL
+from tests.support.templates import COLD_BUILD_S, PYTHON_APP_PACKAGES
 
 LEFT = Qt.MouseButton.LeftButton
-CACHED_PACKAGES = "six==1.17.0"  # the python-app dependency layer kept as aics-cache/python-app
+CACHED_PACKAGES = PYTHON_APP_PACKAGES  # their layer is kept as aics-cache/python-app (fixture python_app_cache)
 
 
 @pytest.fixture
@@ -77,7 +78,9 @@ def hand_edit(qtbot, page, after: str, insert: str) -> None:
     assert page.preview.is_hand_edited
 
 
-def test_build_streams_the_log_moves_progress_and_makes_the_image(window, qtbot, docker_api, tags, tmp_path):
+@pytest.mark.timeout(COLD_BUILD_S)
+def test_build_streams_the_log_moves_progress_and_makes_the_image(window, qtbot, docker_api, tags, tmp_path,
+                                                                  python_app_cache):
     page = window.build_page
     tag = tags("stream")
     fill_python_app(page, tag)
@@ -132,7 +135,8 @@ def test_build_streams_the_log_moves_progress_and_makes_the_image(window, qtbot,
     dlg.reject()
 
 
-def test_cancel_stops_the_build_on_the_engine_and_tags_nothing(window, qtbot, docker_api, tags):
+@pytest.mark.timeout(COLD_BUILD_S)
+def test_cancel_stops_the_build_on_the_engine_and_tags_nothing(window, qtbot, docker_api, tags, python_app_cache):
     page = window.build_page
     tag = tags("cancel")
     fill_python_app(page, tag)
@@ -162,7 +166,8 @@ def test_cancel_stops_the_build_on_the_engine_and_tags_nothing(window, qtbot, do
     assert page.build_button.isEnabled() and not page.run_button.isEnabled()
 
 
-def test_a_failing_step_is_highlighted(window, qtbot, docker_api, tags):
+@pytest.mark.timeout(COLD_BUILD_S)
+def test_a_failing_step_is_highlighted(window, qtbot, docker_api, tags, python_app_cache):
     page = window.build_page
     tag = tags("fail")
     fill_python_app(page, tag)
@@ -358,7 +363,8 @@ def test_opening_a_recipe_over_a_hand_edit_asks_first(window, qtbot, tmp_path):
     assert "# keep me" not in page.preview.dockerfile()
 
 
-def test_export_builds_with_docker_build(window, qtbot, tmp_path, docker_api, tags):
+@pytest.mark.timeout(COLD_BUILD_S)
+def test_export_builds_with_docker_build(window, qtbot, tmp_path, docker_api, tags, python_app_cache):
     page = window.build_page
     script = tmp_path / "hello.py"
     script.write_text("import six\nprint('hello from export', six.__version__)\n")

@@ -3,27 +3,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QPushButton
 
 from tests.support.qt import select_rows
+from tests.support.shots import shoot
 
 SECOND = 1_000_000_000  # health check times are in nanoseconds
 # Ignores SIGTERM: `docker stop` waits its 10 s and then kills it (exit code 137).
 STUBBORN = ("sh", "-c", "trap '' TERM; sleep 3600 & wait; sleep 3600")
-SHOTS = Path(os.environ.get("AICS_SHOTS", "/tmp/aics-shots"))
-
-
-def shoot(widget, name: str) -> Path:
-    """Save a picture of ``widget`` (to look at: the result as a user sees it)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    widget.window().grab().save(str(path))
-    return path
-
 
 def state_text(w, name: str) -> str:
     """What the State column shows for the container ``name`` ("" when it is not listed)."""

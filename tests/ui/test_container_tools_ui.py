@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -16,6 +14,7 @@ from gui.qt.containers.copy_files import CopyFilesPanel
 from gui.qt.containers.exec_dialog import ExecDialog
 from gui.qt.containers.logs import LogsView
 from gui.qt.containers.stats import StatsView
+from tests.support.waits import wait_for_log_lines
 
 TICKER = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.01; done"
 
@@ -114,7 +113,7 @@ def test_logs_full_cap_of_100000(qtbot, engine, make_container, info):
 
 def test_logs_load_more_and_exit_message(qtbot, engine, make_container, info, docker_api):
     c = make_container(command=("sh", "-c", "seq 1 2500; sleep 2; exit 5"))
-    time.sleep(1)
+    wait_for_log_lines(docker_api, c["Id"], 2500)  # all written: the view's tail of 1,000 starts at 1501
     view = LogsView(engine, info(c), tail=1000)
     qtbot.addWidget(view)
     view.show()

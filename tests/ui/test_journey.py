@@ -8,8 +8,8 @@ import uuid
 from PySide6.QtCore import Qt
 
 from tests.support.labels import RUN_ID, TEST_LABEL
+from tests.support.predict_page import drop_files, settled, wait_target, write_digits
 from tests.support.qt import select_rows
-from tests.ui.test_predict_support import drop_files, settled, wait_target, write_digits
 
 
 def test_form_build_run_and_drop(window, qtbot, docker_api, tmp_path, monkeypatch, unique_name):

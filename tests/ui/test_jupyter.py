@@ -15,8 +15,10 @@ from PySide6.QtWidgets import QLineEdit, QStyleOptionViewItem
 from gui.builder import get_template, run_settings
 from gui.qt.common import links
 from gui.qt.common.run_dialog import MASK, RunDialog
-from tests.engine.template_support import build_template
 from tests.support.qt import select_rows
+from tests.support.templates import COLD_BUILD_S, build_template
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the jupyter image may be built from nothing
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QComboBox, QFileDialog, QFrame, QLabel, QPushButton
 
 from gui.predict import sources as predict_sources
-from tests.engine.template_support import free_port, run_container, wait_for
-from tests.ui.test_predict_support import (  # noqa: F401  (the *_fixture names register fixtures)
+from tests.support.predict_page import (  # noqa: F401  (the *_fixture names register fixtures)
     digits_image_fixture,
     digits_server_fixture,
     drop_files,
@@ -26,6 +25,9 @@ from tests.ui.test_predict_support import (  # noqa: F401  (the *_fixture names 
     wait_target,
     write_digits,
 )
+from tests.support.templates import COLD_BUILD_S, free_port, run_container, wait_for
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the module's serving images may be built from nothing
 
 
 def card_texts(page):
@@ -107,8 +109,8 @@ def test_a_folder_with_bad_files_gives_a_card_for_each(predict_window, qtbot, di
 
 
 def test_a_60_megapixel_jpeg_is_scaled_down_and_answered(predict_window, qtbot, digits_server, tmp_path):
-    from tests.engine.test_predict_servers import digit_picture
-    from tests.ui.test_predict_support import holdout_digits
+    from tests.support.digits import digit_picture
+    from tests.support.predict_page import holdout_digits
 
     pixels, target = holdout_digits()[7]
     small = Image.open(io.BytesIO(digit_picture(pixels, 8, "PNG")))
@@ -126,8 +128,8 @@ def test_a_60_megapixel_jpeg_is_scaled_down_and_answered(predict_window, qtbot, 
 
 
 def test_paste_raw_image_data_and_a_browser_drag(predict_window, qtbot, digits_server, tmp_path, monkeypatch):
-    from tests.engine.test_predict_servers import digit_picture
-    from tests.ui.test_predict_support import holdout_digits
+    from tests.support.digits import digit_picture
+    from tests.support.predict_page import holdout_digits
 
     digits = holdout_digits()
     pictures = {f"/d{i}.png": digit_picture(digits[i][0], 40, "PNG") for i in range(3)}
@@ -410,8 +412,8 @@ def test_picker_follows_containers_starting_and_stopping(predict_window, qtbot, 
 
 def test_regression_container_gets_the_tabular_form(predict_window, qtbot, docker_api, test_labels,
                                                     unique_name, tmp_path):
-    from tests.engine.template_support import http
-    from tests.ui.test_predict_support import build_image
+    from tests.support.predict_page import build_image
+    from tests.support.templates import http
 
     tag = build_image("sklearn-regression", tmp_path, test_labels)
     cid, url = start_server(docker_api, tag, test_labels, unique_name("reg"))

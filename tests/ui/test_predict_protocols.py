@@ -1,6 +1,6 @@
 """The Predict page against every kind of server: our LiteRT image, MLServer (v2) and KServe (TF Serving REST).
 
-The MLServer and KServe containers are the ones tests/engine/test_predict_servers.py builds (cache images
+The MLServer and KServe containers are the ones tests/support/predict_servers.py builds (cache images
 ``aics-cache/mlserver`` and ``aics-cache/kserve``); the page finds them by their protocol label, asks them
 which model they serve, and the user fills what KServe's metadata does not say.
 """
@@ -11,9 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QSpinBox
 
-from tests.engine import test_predict_servers as servers
-from tests.engine.test_predict_servers import WORDS, digit_picture
-from tests.ui.test_predict_support import (  # noqa: F401  (fixtures)
+from tests.support.digits import WORDS, digit_picture
+from tests.support.predict_page import (  # noqa: F401  (fixtures)
     drop_files,
     predict_window_fixture,
     settled,
@@ -21,11 +20,10 @@ from tests.ui.test_predict_support import (  # noqa: F401  (fixtures)
     wait_target,
     write_digits,
 )
+from tests.support.predict_servers import kserve_fixture, mlserver_fixture, report_fixture  # noqa: F401  (fixtures)
+from tests.support.tensorflow_builds import COLD_TENSORFLOW_BUILD_S
 
-# The server fixtures of the engine tests, used here as they are (module scope: one container each).
-mlserver_server = servers.mlserver
-kserve_server = servers.kserve
-report = servers.report
+pytestmark = pytest.mark.timeout(COLD_TENSORFLOW_BUILD_S)  # the LiteRT image may be built from nothing (TensorFlow first)
 
 
 def write_holdout(folder, holdout, count=20):
@@ -46,7 +44,7 @@ def litert_image(docker_api, test_labels, tmp_path_factory):
         get_template("tensorflow-image")
     except Exception as exc:  # the template is another issue's work: say so loudly
         pytest.fail(f"tensorflow-image template missing: {exc}")
-    from tests.engine.test_templates_tensorflow import build_variant, remove_leftovers
+    from tests.support.tensorflow_builds import build_variant, remove_leftovers
 
     tag = f"aicstest-predict-litert:{test_labels['ai-container-studio.test']}"
     build, _lines, _s = build_variant({"runtime": "litert"}, tmp_path_factory.mktemp("litert"), tag, test_labels)
@@ -76,13 +74,13 @@ def test_litert_digits_container_labels_dropped_pictures(predict_window, qtbot, 
         docker_api.remove_container(cid, force=True, v=True)
 
 
-def test_mlserver_is_found_and_its_model_named_for_you(predict_window, qtbot, mlserver_server, tmp_path):
+def test_mlserver_is_found_and_its_model_named_for_you(predict_window, qtbot, mlserver, tmp_path):
     w = predict_window()
     page = w.predict_page
-    wait_target(qtbot, page, mlserver_server["id"])
+    wait_target(qtbot, page, mlserver["id"])
     assert page.client.model == "digits" and page.spec.protocol == "v2"
     assert w.findChild(QSpinBox, "inputWidth").isVisible()  # v2 servers may need the fields
-    files = write_holdout(tmp_path / "h", mlserver_server["holdout"])
+    files = write_holdout(tmp_path / "h", mlserver["holdout"])
     assert drop_files(page.panel, [p for p, _ in files])
     qtbot.waitUntil(lambda: settled(page), timeout=30000)
     right = sum(c.top == str(t) for c, (_, t) in zip(page.cards.values(), files, strict=True))
@@ -90,12 +88,12 @@ def test_mlserver_is_found_and_its_model_named_for_you(predict_window, qtbot, ml
     assert all(len(c.prediction.labels) == 3 for c in page.cards.values())
 
 
-def test_kserve_needs_the_input_fields_the_user_fills(predict_window, qtbot, kserve_server, tmp_path):
+def test_kserve_needs_the_input_fields_the_user_fills(predict_window, qtbot, kserve, tmp_path):
     w = predict_window()
     page = w.predict_page
-    wait_target(qtbot, page, kserve_server["id"])
+    wait_target(qtbot, page, kserve["id"])
     assert page.client.model == "digits" and "input size not given" in page.picker.status.text()
-    files = write_holdout(tmp_path / "h", kserve_server["holdout"], count=12)
+    files = write_holdout(tmp_path / "h", kserve["holdout"], count=12)
     assert drop_files(page.panel, [p for p, _ in files[:2]])
     qtbot.waitUntil(lambda: settled(page), timeout=20000)
     for card in page.cards.values():

@@ -14,8 +14,7 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel
 
-from tests.engine.template_support import wait_for
-from tests.ui.test_predict_support import (  # noqa: F401  (the *_fixture names register fixtures)
+from tests.support.predict_page import (  # noqa: F401  (the *_fixture names register fixtures)
     build_image,
     digits_image_fixture,
     drop_files,
@@ -24,6 +23,9 @@ from tests.ui.test_predict_support import (  # noqa: F401  (the *_fixture names 
     wait_target,
     write_digits,
 )
+from tests.support.templates import COLD_BUILD_S, wait_for
+
+pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the module's serving images may be built from nothing
 
 SHOTS = Path(os.environ.get("PREDICT_SHOTS", "/tmp/predict-trust-shots"))
 
@@ -323,8 +325,9 @@ def test_paste_anywhere_samples_description_and_scrolling(predict_window, qtbot,
     more = [png_of_width(tmp_path / f"more{i}.png", 5) for i in range(3)]
     assert drop_files(page.panel, more)
     first_new = list(page.cards.values())[-3]
-    qtbot.waitUntil(lambda: in_view(page, first_new), timeout=3000)
-    assert page.panel.scroll.verticalScrollBar().value() > 0
+    # Scrolled down to it (a card not placed yet sits at the top, "in view" at scroll position 0).
+    qtbot.waitUntil(lambda: page.panel.scroll.verticalScrollBar().value() > 0 and in_view(page, first_new),
+                    timeout=3000)
     shot(w, "7-new-cards-in-view")
     qtbot.mouseClick(w.findChild(QPushButton, "predictClear"), Qt.MouseButton.LeftButton)
     assert page.panel.scroll.verticalScrollBar().value() == 0
