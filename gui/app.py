@@ -176,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         return _desktop_entry(install=args.install_desktop_entry)
     if args.theme:
         os.environ["AICS_THEME"] = args.theme
+    # The engine client (docker-py with requests and paramiko, ~300 modules) before PySide6: once
+    # shiboken is loaded, its import hook reads the source of every module imported after it
+    # (60 ms of CPU at start here, measured by tests/perf/bench_cold_start.py's floor and the app).
+    import gui.engine.client  # noqa: F401
     app = ensure_app()
     app.setWindowIcon(app_icon())
     from gui.qt.shell.crash import CrashReporter

@@ -243,11 +243,16 @@ QToolBar {{ border: none; spacing: 2px; }}
 
 def icon(name: str, role: str | None = None) -> QIcon:
     """A QtAwesome icon (bundled font, no network) in the text colour of the theme, or in ``role``'s."""
-    import qtawesome
+    from gui.qt.common.icon_font import glyph_icon
 
     pal = QGuiApplication.palette()
     main = color(role) if role else pal.color(QPalette.ColorRole.WindowText)
     disabled = pal.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
+    drawn = glyph_icon(name, main, disabled)  # the same font, without importing qtawesome (slow)
+    if drawn is not None:
+        return drawn
+    import qtawesome
+
     return qtawesome.icon(name, color=main, color_disabled=disabled)
 
 
