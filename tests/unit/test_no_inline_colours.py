@@ -8,12 +8,13 @@ QT = Path(__file__).resolve().parents[2] / "gui" / "qt"
 STYLE = QT / "common" / "style.py"
 
 # What a colour written by hand looks like: "#rrggbb(aa)", QColor("...") or QColor(r, g, b), rgb()/rgba(),
-# a named Qt colour, and a widget's own style sheet (which would override the application's).
+# a named Qt colour (transparent is no colour), and a widget's own style sheet (which would override the
+# application's).
 FORBIDDEN = re.compile(
     r"#[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?\b"
     r"|QColor\(\s*['\"\d]"
     r"|\brgba?\("
-    r"|Qt\.GlobalColor\.|\bQt\.(?:white|black|red|green|blue|gray|darkGray|lightGray|yellow)\b"
+    r"|Qt\.GlobalColor\.(?!transparent\b)|\bQt\.(?:white|black|red|green|blue|gray|darkGray|lightGray|yellow)\b"
     r"|\.setStyleSheet\("
 )
 
@@ -40,5 +41,6 @@ def test_the_check_sees_the_ways_colours_were_written():
                  'RESULT_COLORS = {"succeeded": "#1e7b34"}', "painter.setPen(Qt.GlobalColor.white)"):
         assert FORBIDDEN.search(line), line
     for line in ("shade = QColor(line)", "p.setBrush(style.color('chart-track', self))",
-                 "# moby#32417: close the response", 'set_role(self.error, "error")'):
+                 "# moby#32417: close the response", 'set_role(self.error, "error")',
+                 "pix.fill(Qt.GlobalColor.transparent)"):
         assert not FORBIDDEN.search(line), line
