@@ -14,7 +14,7 @@ from gui.engine.errors import EngineError, ErrorKind
 
 MANAGED_LABEL = "ai-container-studio.service"
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")
-_CONSTRAINT = re.compile(r"^\s*[A-Za-z0-9_.\-]+(\.[A-Za-z0-9_.\-]+)*\s*(==|!=)\s*\S+\s*$")
+_CONSTRAINT = re.compile(r"^\s*[A-Za-z0-9_.\-]+(\.[A-Za-z0-9_.\-]+)*\s*(==|!=)\s*[^=!\s]\S*\s*$")
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.I)
 RESTART_CONDITIONS = ("any", "on-failure", "none")
 PUBLISH_MODES = ("host", "ingress")

@@ -65,6 +65,24 @@ class ServiceInfo:
                  "rollback_completed": "rolled back"}
         return words.get(self.update_state, self.update_state)
 
+    @property
+    def automatic_rollback(self) -> bool:
+        """A rollback the update started by itself (a new task failed); only said while it rolls back:
+        at the end the engine's message is "rollback completed" either way."""
+        return self.update_state.startswith("rollback") and "due to failure" in self.update_message
+
+    def update_words(self, automatic: bool = False) -> str:
+        """The update's state in a sentence (the engine's message is terse); ``automatic``: the caller saw
+        this rollback start by itself."""
+        msg = self.update_message
+        if self.update_state.startswith("rollback") and (automatic or self.automatic_rollback):
+            done = "Rolled back by itself" if self.update_state == "rollback_completed" else "Rolling back by itself"
+            return (f"{done}: a new task failed or stopped early (its health check did not pass), so the "
+                    "service went back to its previous image.")
+        if self.update_state == "paused":
+            return f"Update paused: {msg}. Fix the image and update again, or roll back."
+        return msg[:1].upper() + msg[1:] if msg else ""
+
 
 @dataclass(frozen=True)
 class TaskInfo:
@@ -249,7 +267,8 @@ def _update(engine: Engine, service: str, doing: str, mutate=None, rollback: boo
         params = {"version": raw["Version"]["Index"]}
         if rollback:
             if not raw.get("PreviousSpec"):
-                raise EngineError(f"{doing}: the service has no previous version to go back to.",
+                raise EngineError("the service has no previous version to go back to (after an automatic "
+                                  "rollback the engine keeps none).",
                                   ErrorKind.CONFLICT, 409)
             params["rollback"] = "previous"
         res = api._post_json(api._url("/services/{0}/update", raw["ID"]), data=spec, params=params)

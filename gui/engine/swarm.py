@@ -79,7 +79,7 @@ _NOT_IN_SWARM = re.compile(r"not part of a swarm|swarm is not active|node is not
 
 def swarm_error(exc: EngineError, doing: str = "") -> EngineError:
     """The engine's swarm answers reworded for a person (``doing``: "Scale web" ...)."""
-    text = exc.message
+    text = re.sub(r"^rpc error: code = \w+ desc = ", "", exc.message, flags=re.I)  # swarmkit's gRPC wrapping
     lead = f"{doing}: " if doing else ""
     if _NOT_MANAGER.search(text):
         return EngineError(f"{lead}this engine is a worker, not a swarm manager: do this on a manager "
@@ -92,7 +92,7 @@ def swarm_error(exc: EngineError, doing: str = "") -> EngineError:
                            exc.status)
     if re.search(r"name conflicts with an existing object|already exists", text, re.I):
         return EngineError(f"{lead}that name is taken by another service.", ErrorKind.CONFLICT, exc.status)
-    if re.search(r"constraint", text, re.I):
+    if re.search(r"constraint|^value '.*' is invalid", text, re.I):
         return EngineError(f"{lead}a placement constraint is invalid: {text}", ErrorKind.BAD_REQUEST, exc.status)
     if re.search(r"update out of sequence", text, re.I):
         return EngineError(f"{lead}the service changed meanwhile: look again and retry.", ErrorKind.CONFLICT,

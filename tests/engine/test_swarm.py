@@ -142,18 +142,23 @@ def test_rolling_update_and_automatic_rollback(manager, service, swarm_images):
     wait("updated to v2", lambda: get_service(manager, sid).update_state == "completed"
          and {t.image for t in running(manager, sid)} == {swarm_images["v2"]}, 90)
 
-    update_service_image(manager, sid, swarm_images["bad"])  # its health check always fails
-    svc = wait("rolled back by itself", lambda: (s := get_service(manager, sid)).update_state
-               == "rollback_completed" and s, 120)
-    assert svc.image == swarm_images["v2"]
-    failed = [t for t in list_tasks(manager, sid) if t.image == swarm_images["bad"]]
-    assert failed and any("health check" in t.error_text for t in failed), [(t.state, t.error) for t in failed]
-    wait("v2 running again", lambda: {t.image for t in running(manager, sid)} == {swarm_images["v2"]}
-         and len(running(manager, sid)) == 2, 60)
-
     rollback_service(manager, sid)  # by hand: back to v1
     wait("back to v1", lambda: get_service(manager, sid).image == swarm_images["v1"]
+         and get_service(manager, sid).update_state == "rollback_completed"
          and {t.image for t in running(manager, sid)} == {swarm_images["v1"]}, 90)
+
+    update_service_image(manager, sid, swarm_images["bad"])  # its health check always fails
+    started = wait("rolling back by itself", lambda: (s := get_service(manager, sid)).automatic_rollback and s, 90)
+    assert started.update_words().startswith("Rolling back by itself"), started.update_words()
+    svc = wait("rolled back", lambda: (s := get_service(manager, sid)).update_state == "rollback_completed" and s, 90)
+    assert svc.image == swarm_images["v1"]
+    assert svc.update_words(automatic=True).startswith("Rolled back by itself")
+    bad = [t for t in list_tasks(manager, sid) if t.image == swarm_images["bad"]]
+    assert bad and all(t.desired_state == "shutdown" for t in bad), bad
+    wait("v1 running again", lambda: {t.image for t in running(manager, sid)} == {swarm_images["v1"]}
+         and len(running(manager, sid)) == 2, 60)
+    with pytest.raises(EngineError, match="no previous version"):
+        rollback_service(manager, sid)
 
 
 def test_errors_in_words(manager, worker, service, swarm_images):
@@ -163,10 +168,17 @@ def test_errors_in_words(manager, worker, service, swarm_images):
         create_service(manager, ServiceSpec(name=name, image=swarm_images["v1"], replicas=0))
     with pytest.raises(EngineError, match="not a swarm manager"):
         create_service(worker, ServiceSpec(name=f"{name}-w", image=swarm_images["v1"]))
-    with pytest.raises(EngineError, match="placement constraint"):
-        service(swarm_images["v1"], "badconstraint", constraints=("node.nosuch==1",))
-    with pytest.raises(EngineError, match="not 'key==value'"):
-        service(swarm_images["v1"], "badform", constraints=("node.role=manager",))
+    for wrong in ("node.role=manager", "node.role===manager"):  # refused before the engine is asked
+        with pytest.raises(EngineError, match="not 'key==value'"):
+            service(swarm_images["v1"], "badform", constraints=(wrong,))
+
+    class Unchecked(ServiceSpec):
+        def problems(self):
+            return []
+
+    with pytest.raises(EngineError, match=r"placement constraint is invalid: value '=manager' is invalid"):
+        create_service(manager, Unchecked(name=f"{name}-c", image=swarm_images["v1"],
+                                          constraints=("node.role===manager",)))
 
     nowhere = service(swarm_images["v1"], "nowhere", constraints=("node.labels.gpu==yes",))
     task = wait("pending task", lambda: next((t for t in list_tasks(manager, nowhere) if t.error), None), 30)

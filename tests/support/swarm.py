@@ -89,6 +89,20 @@ def _kill(pids) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def unmount_under(root: str) -> None:
+    """Unmount everything mounted below ``root``, deepest first: the daemons leave overlay mounts and
+    the network namespaces of tasks and of the ingress sandbox bound under exec/netns (each holds a
+    namespace, and its interfaces, alive)."""
+    points = []
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            point = line.split()[4].replace("\\040", " ")
+            if point.startswith(root.rstrip("/") + "/"):
+                points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        _run("umount", "-l", point, check=False)
+
+
 class SwarmNode:
     """One private dockerd in the network namespace ``netns`` at ``address``."""
 
@@ -182,6 +196,21 @@ class TwoNodeSwarm:
         self.host_address = self._addr(1)
         self._made_ns: list[str] = []
 
+    @classmethod
+    def attach(cls, kept: dict) -> TwoNodeSwarm:
+        """A swarm another process made and keeps (``describe()``); never destroyed from here."""
+        swarm = cls.__new__(cls)
+        swarm.root = kept["root"]
+        swarm.manager = SwarmNode("manager", kept["manager_netns"], kept["manager_address"], kept["root"])
+        swarm.worker = SwarmNode("worker", kept["worker_netns"], kept["worker_address"], kept["root"])
+        swarm.host_address = kept["host_address"]
+        return swarm
+
+    def describe(self, images: dict) -> dict:
+        return {"root": self.root, "manager_netns": self.manager.netns, "manager_address": self.manager.address,
+                "worker_netns": self.worker.netns, "worker_address": self.worker.address,
+                "host_address": self.host_address, "images": images}
+
     def _addr(self, n: int) -> str:
         return f"10.213.{self.subnet}.{n}"
 
@@ -273,9 +302,7 @@ class TwoNodeSwarm:
     def destroy(self) -> None:
         for node in (self.worker, self.manager):
             node.kill()  # thrown away: no graceful stop (it waits for every task to stop)
-        for node in (self.worker, self.manager):
-            for sub in ("exec", "data"):
-                _run("umount", "-R", os.path.join(node.root, sub), check=False)
+        unmount_under(self.root)
         with contextlib.suppress(Exception):
             _run("ip", "link", "del", self.host_if, check=False)
         for ns in reversed(self._made_ns):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import time
 
@@ -20,7 +21,7 @@ from tests.support.labels import RUN_ID
 
 FAST_HEALTH = ('HEALTHCHECK --interval=1s --timeout=3s --start-period=30s --retries=3 '
                'CMD ["python3", "/opt/aics/serving/cli.py", "health"]')
-BAD_HEALTH = 'HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["false"]'
+BAD_HEALTH = 'HEALTHCHECK --interval=1s --timeout=2s --start-period=1s --retries=2 CMD ["false"]'  # start period: the base's 60 s is inherited otherwise
 REPO = f"aicstest-swarm-{RUN_ID}/digits"
 
 
@@ -31,9 +32,22 @@ def _build(api, dockerfile: str, tag: str, labels: dict) -> None:
             raise RuntimeError(chunk["error"])
 
 
+def _reused() -> dict | None:
+    """While developing: AICS_REUSE_SWARM=<json> names a swarm kept running by hand (the addresses,
+    sockets and image references of a TwoNodeSwarm), so a test run does not make one."""
+    path = os.environ.get("AICS_REUSE_SWARM")
+    if not path:
+        return None
+    with open(path) as fh:
+        return json.load(fh)
+
+
 @pytest.fixture(scope="session")
 def swarm_images(docker_api, test_labels, tmp_path_factory):
     """``{"v1", "v2", "bad"}`` -> image references on the main engine (removed at the end)."""
+    if (kept := _reused()) is not None:
+        yield kept["images"]
+        return
     from tests.engine.test_templates_tensorflow import build_variant, remove_leftovers
 
     tmp = tmp_path_factory.mktemp("swarm-litert")
@@ -57,6 +71,9 @@ def two_node_swarm(docker_api, swarm_images):
     """A manager and a worker in one swarm, both holding the digits images; torn down at the end."""
     from tests.support.swarm import TwoNodeSwarm
 
+    if (kept := _reused()) is not None:
+        yield TwoNodeSwarm.attach(kept)
+        return
     if os.geteuid() != 0:
         pytest.skip("a two-node swarm needs root (network namespaces)")
     swarm = TwoNodeSwarm()

@@ -64,6 +64,7 @@ class HistoryDialog(QDialog):
 
 class ImagesPage(ListPage):
     statusMessage = Signal(str)
+    deployRequested = Signal(str)  # an image reference: the main window opens the Cluster page's Deploy…
 
     def __init__(self, window, parent=None):
         super().__init__(ImageTableModel(window), "imagesView", "image", 3, parent)
@@ -75,6 +76,7 @@ class ImagesPage(ListPage):
         self.actions_by_name: dict[str, QAction] = {}
         for name, label, shortcut, slot, needs in (
             ("run", "Run…", "Ctrl+R", self.run_selected, 1),
+            ("deploy", "Deploy as service…", "", self.deploy_selected, 1),
             ("tag", "Tag…", "Ctrl+T", self.tag_selected, 1),
             ("remove", "Remove", "Delete", self.remove_selected, 2),
             ("history", "History", "Ctrl+H", self.history_selected, 1),
@@ -132,6 +134,11 @@ class ImagesPage(ListPage):
         return sel[0] if len(sel) == 1 else None
 
     # -- actions ----------------------------------------------------------------------
+    def deploy_selected(self) -> None:
+        img = self._one()
+        if img is not None:
+            self.deployRequested.emit(img.reference if not img.reference.startswith("<none>") else img.id)
+
     def run_selected(self) -> None:
         img = self._one()
         if img is None:

@@ -29,7 +29,7 @@ from gui.qt.shell.session import EngineSession
 
 # The sidebar's pages: (tab title, icon key in style.ICONS).
 PAGE_ICONS = {"Containers": "containers", "Images": "images", "Build": "build", "Predict": "predict",
-              "Volumes": "volumes", "Networks": "networks", "Disk space": "disk"}
+              "Volumes": "volumes", "Networks": "networks", "Disk space": "disk", "Cluster": "cluster"}
 
 
 def default_size() -> QSize:
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         for page in (self.containers_page, self.images_page):
             page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.containers_page.predictRequested.connect(self.predict_with)
+        self.images_page.deployRequested.connect(self.deploy_as_service)
         self.containers_view = self.containers_page.view
         self.images_view = self.images_page.view
 
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self._add_lazy_page("Volumes", "volumes", self._make_volumes_page)
         self._add_lazy_page("Networks", "networks", self._make_networks_page)
         self._add_lazy_page("Disk space", "disk", self._make_disk_page)
+        self._add_lazy_page("Cluster", "cluster", self._make_cluster_page)
         self.pages.currentChanged.connect(self._materialize)
 
         # A sidebar shows the pages (icon and name) and the engine; `pages` stays the QTabWidget
@@ -241,6 +243,17 @@ class MainWindow(QMainWindow):
 
         return self._with_status(DiskPage(self, self))
 
+    def _make_cluster_page(self) -> QWidget:
+        from gui.qt.cluster.page import ClusterPage
+
+        return self._with_status(ClusterPage(self, self))
+
+    def deploy_as_service(self, image_ref: str) -> None:
+        """Open the Cluster page's *Deploy as service…* for this image (Images and Build pages ask)."""
+        page = self.cluster_page
+        self.pages.setCurrentWidget(page)
+        page.deploy(image_ref)
+
     def _with_status(self, page: QWidget) -> QWidget:
         page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         return page
@@ -252,6 +265,10 @@ class MainWindow(QMainWindow):
     @property
     def networks_page(self):
         return self._page("networks")
+
+    @property
+    def cluster_page(self):
+        return self._page("cluster")
 
     @property
     def disk_page(self):

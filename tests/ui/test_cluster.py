@@ -1,0 +1,158 @@
+"""The Cluster page on a real two-node swarm (tests/support/swarm.py): deploy from the Images page with 4
+replicas over both nodes, scale 4→1→3, a rolling update and an automatic rollback shown in the window,
+leave/init/join from the page. The window talks to the test swarm's engines only."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from gui.app import create_window
+from gui.engine import Engine
+from gui.engine.endpoint import EngineTarget
+from gui.engine.swarm import join_command, list_nodes
+from tests.support.labels import RUN_ID
+
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(300)]
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    windows = []
+
+    def make(url: str):
+        w = create_window(url)
+        qtbot.addWidget(w)
+        w.resize(1280, 900)
+        w.show()
+        qtbot.waitUntil(lambda: w.session.has_loaded, timeout=15000)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+def cluster(w):
+    page = w.cluster_page
+    w.pages.setCurrentWidget(page)
+    return page
+
+
+def texts(model, column: int) -> list[str]:
+    return [model.data(model.index(r, column)) for r in range(model.rowCount())]
+
+
+def confirm_yes(page) -> None:
+    page.findChild(QMessageBox, "confirmDialog").findChild(QPushButton, "confirmYes").click()
+
+
+def test_deploy_from_images_scale_update_and_rollback(open_window, qtbot, two_node_swarm, swarm_images):
+    w = open_window(two_node_swarm.manager.url)
+    page = cluster(w)
+    qtbot.waitUntil(lambda: "manager" in page.status.text() and page.nodes.rowCount() == 2, timeout=15000)
+    assert sorted(texts(page.nodes, 0)) == ["aics-manager", "aics-worker"]
+    assert texts(page.nodes, 3) == ["ready", "ready"]
+    assert page.buttons["clusterJoinWorker"].isVisible() and not page.buttons["clusterInit"].isVisible()
+
+    # Deploy as service… from the Images page
+    w.pages.setCurrentWidget(w.images_page)
+    qtbot.waitUntil(lambda: any(r.reference == swarm_images["v1"] for r in w.images_model.records()), timeout=10000)
+    w.images_page.filter.setText(swarm_images["v1"])
+    qtbot.waitUntil(lambda: w.images_page.proxy.rowCount() >= 1)
+    w.images_page.view.selectRow(0)
+    w.images_page.actions_by_name["deploy"].trigger()
+    assert w.pages.currentWidget() is page
+    dialog = page.last_dialog
+    assert dialog.objectName() == "deployDialog" and dialog.image.text() == swarm_images["v1"]
+    name = f"aicstest-{RUN_ID}-ui"
+    dialog.name.setText(name)
+    dialog.replicas.setValue(4)
+    # two nodes, and the image has no registry digest: the others cannot get it
+    qtbot.waitUntil(lambda: "exists only on this engine" in dialog.warning.text(), timeout=10000)
+    cli = dialog.cli.toPlainText()
+    assert cli.startswith(f"docker service create --name {name} --replicas 4 --publish mode=host,target=8080")
+    dialog.deploy_button.click()
+
+    qtbot.waitUntil(lambda: page.selected_service() is not None and page.selected_service().name == name,
+                    timeout=15000)
+    qtbot.waitUntil(lambda: texts(page.services, 3) == ["4/4"], timeout=90000)
+    qtbot.waitUntil(lambda: len(page.tasks.running()) == 4, timeout=15000)
+    assert {t.node for t in page.tasks.running()} == {"aics-manager", "aics-worker"}
+    qtbot.waitUntil(lambda: page.logs.end > 0, timeout=15000)  # the merged log of the four tasks
+    assert any(line.startswith("[") and "@aics-" in line for line in page.logs.texts)
+
+    for n in (1, 3):
+        page.replicas.setValue(n)
+        qtbot.waitUntil(lambda n=n: texts(page.services, 3) == [f"{n}/{n}"] and len(page.tasks.running()) == n,
+                        timeout=60000)
+
+    page.update_image(swarm_images["v2"])
+    qtbot.waitUntil(lambda: texts(page.services, 1) == [swarm_images["v2"]]
+                    and texts(page.services, 5) == ["updated"]
+                    and {t.image for t in page.tasks.running()} == {swarm_images["v2"]}, timeout=90000)
+
+    page.service_actions["serviceRollback"].trigger()
+    qtbot.waitUntil(lambda: texts(page.services, 1) == [swarm_images["v1"]]
+                    and texts(page.services, 5) == ["rolled back"]
+                    and {t.image for t in page.tasks.running()} == {swarm_images["v1"]}, timeout=90000)
+    assert not page.update_note.text().startswith("Rolled back by itself")
+
+    page.update_image(swarm_images["bad"])
+    qtbot.waitUntil(lambda: page.update_note.text().startswith("Rolling back by itself"), timeout=90000)
+    qtbot.waitUntil(lambda: texts(page.services, 5) == ["rolled back"], timeout=90000)
+    assert page.update_note.text().startswith("Rolled back by itself")
+    assert texts(page.services, 1) == [swarm_images["v1"]]
+    assert any(t.image == swarm_images["bad"] and t.desired_state == "shutdown" for t in page.tasks.records())
+
+    page.remove_service()
+    confirm_yes(page)
+    qtbot.waitUntil(lambda: page.services.rowCount() == 0, timeout=15000)
+
+
+def test_leave_init_and_join_from_the_page(open_window, qtbot, two_node_swarm):
+    manager = Engine(EngineTarget(two_node_swarm.manager.url, "test swarm"))
+    command = join_command(manager, "worker")
+    w = open_window(two_node_swarm.worker.url)
+    page = cluster(w)
+    qtbot.waitUntil(lambda: "worker" in page.status.text(), timeout=15000)
+    old_id = page.state.node_id
+
+    page.leave_swarm()
+    confirm_yes(page)
+    qtbot.waitUntil(lambda: "not in a swarm" in page.status.text(), timeout=30000)
+    assert page.buttons["clusterInit"].isVisible() and page.buttons["clusterJoin"].isVisible()
+
+    page.init_swarm()
+    dialog = page.last_dialog
+    qtbot.waitUntil(lambda: dialog.address.count() > 0, timeout=20000)
+    assert dialog.address.itemText(0) == two_node_swarm.worker.address
+    dialog.accept()
+    qtbot.waitUntil(lambda: "manager" in page.status.text(), timeout=30000)
+
+    page.leave_swarm()  # a manager: the page forces it
+    confirm_yes(page)
+    qtbot.waitUntil(lambda: "not in a swarm" in page.status.text(), timeout=30000)
+
+    page.join_swarm()
+    dialog = page.last_dialog
+    dialog.command.setText(command)
+    assert dialog.manager.text() == f"{two_node_swarm.manager.address}:2377"
+    dialog.advertise.setText(two_node_swarm.worker.address)
+    dialog.accept()
+    qtbot.waitUntil(lambda: "worker" in page.status.text(), timeout=30000)
+
+    # The manager's window shows the old node down; Remove takes it away.
+    m = open_window(two_node_swarm.manager.url)
+    mpage = cluster(m)
+    qtbot.waitUntil(lambda: mpage.nodes.record(old_id) is not None
+                    and mpage.nodes.record(old_id).status == "down", timeout=30000)
+    row = next(r for r in range(mpage.nodes.rowCount()) if mpage.nodes.records()[r].id == old_id)
+    mpage.nodes_view.selectRow(row)
+    mpage.remove_node()
+    confirm_yes(mpage)
+    qtbot.waitUntil(lambda: mpage.nodes.record(old_id) is None and mpage.nodes.rowCount() == 2, timeout=30000)
+    assert sorted(n.status for n in list_nodes(manager)) == ["ready", "ready"]
+    manager.close()
