@@ -383,3 +383,14 @@ def replica_endpoints(engine: Engine, service_id: str, target_port: int) -> tupl
     service = get_service(engine, service_id)
     return mesh_endpoints(service, nodes, target_port), task_endpoints(list_tasks(engine, service_id, nodes),
                                                                         target_port)
+
+
+def service_spec_and_labels(engine: Engine, service: str) -> tuple[dict, dict]:
+    """The service's spec and its image's labels (empty when the image is not on this engine), for an export."""
+    raw = _call(engine, "Export", lambda api: api.inspect_service(service))
+    image = bare_image(((raw["Spec"].get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image", ""))
+    try:
+        labels = (engine.call(lambda api: api.inspect_image(image)).get("Config") or {}).get("Labels") or {}
+    except EngineError:
+        labels = {}
+    return raw["Spec"], labels

@@ -4,6 +4,7 @@ automatic rollback, service logs, errors in words. The main engine's swarm state
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.request
 
@@ -223,3 +224,34 @@ def test_leave_init_and_join_again(manager, worker, two_node_swarm):
     wait("old node down", lambda: next((n for n in list_nodes(manager) if n.id == old_id), None).status == "down")
     remove_node(manager, old_id)
     wait("two ready nodes", lambda: sorted(n.status for n in list_nodes(manager)) == ["ready", "ready"])
+
+
+def test_exported_stack_deploys_on_the_swarm_and_answers(manager, service, swarm_images, two_node_swarm, tmp_path):
+    """A service exported as a stack file; ``docker stack deploy`` of that file runs and answers."""
+    from gui.builder.export_k8s import workload_from_service, write_exports
+    from gui.engine.services import service_spec_and_labels
+
+    sid = service(swarm_images["v1"], "export", replicas=2, memory_limit="1g", cpu_reservation=0.1)
+    spec, labels = service_spec_and_labels(manager, sid)
+    assert labels["ai-container-studio.protocol"] == "studio-v1"
+    remove_service(manager, sid)
+    w = workload_from_service(spec, labels)
+    k8s, stack = write_exports(w, tmp_path)
+    assert "kind: Deployment" in k8s.read_text() and "kind: InferenceService" in k8s.read_text()
+
+    name = f"aicsstack{RUN_ID}"
+    cli = ["docker", "-H", two_node_swarm.manager.url]
+    out = subprocess.run([*cli, "stack", "deploy", "-c", str(stack), name], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    try:
+        deployed = wait("stack service", lambda: next((s for s in list_services(manager)
+                                                        if s.name == f"{name}_{w.k8s_name}"), None), 30)
+        assert deployed.desired == 2 and ("com.docker.stack.namespace", name) in deployed.labels
+        eps = wait("2 replicas answering", lambda: len(e := replica_endpoints(manager, deployed.id, 8080)[1]) == 2
+                   and e, 90)
+        for ep in eps:
+            with urllib.request.urlopen(f"{ep.url}/health", timeout=5) as res:
+                assert res.status == 200
+    finally:
+        subprocess.run([*cli, "stack", "rm", name], capture_output=True, timeout=60)

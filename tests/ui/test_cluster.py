@@ -49,7 +49,7 @@ def confirm_yes(page) -> None:
     page.findChild(QMessageBox, "confirmDialog").findChild(QPushButton, "confirmYes").click()
 
 
-def test_deploy_from_images_scale_update_and_rollback(open_window, qtbot, two_node_swarm, swarm_images):
+def test_deploy_from_images_scale_update_and_rollback(open_window, qtbot, two_node_swarm, swarm_images, tmp_path):
     w = open_window(two_node_swarm.manager.url)
     page = cluster(w)
     qtbot.waitUntil(lambda: "manager" in page.status.text() and page.nodes.rowCount() == 2, timeout=15000)
@@ -106,6 +106,11 @@ def test_deploy_from_images_scale_update_and_rollback(open_window, qtbot, two_no
     assert page.update_note.text().startswith("Rolled back by itself")
     assert texts(page.services, 1) == [swarm_images["v1"]]
     assert any(t.image == swarm_images["bad"] and t.desired_state == "shutdown" for t in page.tasks.records())
+
+    page.export_to(str(tmp_path / "export"))  # Export for Kubernetes and for docker stack deploy
+    qtbot.waitUntil(lambda: len(page.exported) == 2, timeout=10000)
+    k8s, stack = page.exported
+    assert "kind: Deployment" in k8s.read_text() and f"image: {swarm_images['v1']}" in stack.read_text()
 
     page.remove_service()
     confirm_yes(page)

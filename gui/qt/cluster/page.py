@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,6 +37,7 @@ from gui.engine.services import (
     remove_service,
     rollback_service,
     scale_service,
+    service_spec_and_labels,
     split_details,
     update_service_image,
 )
@@ -98,6 +100,7 @@ class ClusterPage(QWidget):
         self._log_service = ""
         self._task_slots: dict[str, str] = {}
         self._auto_rollbacks: set[str] = set()  # services seen rolling back by themselves
+        self.exported: tuple = ()  # the files of the last export
 
         # -- membership --------------------------------------------------------------------------
         self.status = QLabel("Reading the engine's swarm…", self)
@@ -516,7 +519,31 @@ class ClusterPage(QWidget):
             self.predictRequested.emit(svc.name)
 
     def export(self) -> None:
-        self.statusMessage.emit("Export: see the Export menu of the service (coming)")
+        """*Export for Kubernetes / stack*: both files into a folder the user picks."""
+        if self.selected_service() is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export for Kubernetes and docker stack: choose a folder")
+        if folder:
+            self.export_to(folder)
+
+    def export_to(self, folder: str) -> None:
+        from gui.builder.export_k8s import workload_from_service, write_exports
+
+        svc = self.selected_service()
+        if svc is None:
+            return
+        engine = self.session.engine
+
+        def export():
+            spec, labels = service_spec_and_labels(engine, svc.id)
+            return write_exports(workload_from_service(spec, labels), folder)
+
+        def done(paths) -> None:
+            self.exported = paths
+            self.statusMessage.emit(f"Exported {paths[0].name} (Kubernetes) and {paths[1].name} (docker stack deploy) "
+                                    f"to {folder}")
+
+        Op(self, export, f"Export {svc.name} failed").success(done).run(self.session.reads)
 
     # -- logs --------------------------------------------------------------------------------------------
     def follow_logs(self, service_id: str) -> None:
