@@ -75,6 +75,7 @@ class Prediction:
     server_timing: tuple[tuple[str, float], ...] = ()
     note: str = field(default="", compare=False)
     unsure: str = ""
+    served_by: str = field(default="", compare=False)  # the replica that answered ("replica 2 on node-b")
 
     @property
     def top_label(self) -> str | None:

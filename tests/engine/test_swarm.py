@@ -5,8 +5,10 @@ automatic rollback, service logs, errors in words. The main engine's swarm state
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -255,3 +257,52 @@ def test_exported_stack_deploys_on_the_swarm_and_answers(manager, service, swarm
                 assert res.status == 200
     finally:
         subprocess.run([*cli, "stack", "rm", name], capture_output=True, timeout=60)
+
+
+def test_a_node_dies_mid_batch_and_no_picture_is_lost(manager, service, swarm_images, two_node_swarm):
+    """200 pictures over 4 replicas on 2 nodes; the worker's dockerd (and its tasks) killed after 50
+    answers: every picture is answered (requests in flight go again to another replica), the worker shows
+    Down and its tasks are rescheduled on the manager."""
+    from sklearn.datasets import load_digits
+
+    from gui.predict.replicas import service_client
+    from tests.engine.test_templates_tensorflow import digit_png
+
+    sid = service(swarm_images["v1"], "failover", replicas=4)
+    wait("4 running over both nodes", lambda: len(r := running(manager, sid)) == 4
+         and {t.node for t in r} == {"aics-manager", "aics-worker"}, 90)
+    digits = load_digits()
+    pictures = [digit_png(digits.data[1500 + i % 297]) for i in range(200)]
+    client = service_client(manager, sid, "failover", timeout=5)
+    answered: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def ask(data: bytes):
+        p = client.predict_image(data)
+        with lock:
+            answered.append((time.monotonic(), p.served_by))
+            if len(answered) == 50:
+                threading.Thread(target=two_node_swarm.worker.kill, daemon=True).start()
+        return p
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(ask, pictures))
+        assert len(results) == 200 and all(r.top_label for r in results)
+        stamps = [t for t, _ in answered]
+        gap = max(b - a for a, b in zip(stamps, stamps[1:], strict=False))
+        before = {who for _, who in answered[:40]}
+        after = {who for _, who in answered[-20:]}
+        assert any("aics-worker" in w for w in before), before
+        assert all("aics-manager" in w for w in after), after
+        assert client.retries >= 1
+        print(f"failover: 200/200 answered, {client.retries} retries, longest gap {gap:.2f} s")
+        wait("worker down", lambda: next(n for n in list_nodes(manager) if n.hostname == "aics-worker").status
+             == "down", 30)
+        wait("4 running on the manager", lambda: len(r := running(manager, sid)) == 4
+             and {t.node for t in r} == {"aics-manager"}, 90)
+    finally:
+        client.close()
+        two_node_swarm.worker.restart()
+        wait("worker back", lambda: next(n for n in list_nodes(manager) if n.hostname == "aics-worker").status
+             == "ready", 60)

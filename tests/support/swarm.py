@@ -172,6 +172,8 @@ class SwarmNode:
     def restart(self, timeout: float = 60) -> None:
         """Start the daemon again after ``kill()`` (the node comes back with its swarm state)."""
         self.kill()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.root, "d.pid"))  # a killed daemon leaves it, and refuses to start
         self.start(timeout)
 
     def tail(self, n: int = 20) -> str:
