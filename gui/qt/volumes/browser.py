@@ -82,16 +82,17 @@ class VolumeBrowser(QWidget):
         self.open_folder("")
 
     # -- listing ----------------------------------------------------------------------------
-    def open_folder(self, path: str) -> None:
+    def open_folder(self, path: str, note: str = "") -> None:
+        """List ``path``; ``note`` (what just happened, e.g. an upload) stays in front of the summary."""
         engine, volume = self.session.engine, self.volume
         self.path = path
         self.where.setText(f"{volume}:/{path}")
         self.up.setEnabled(bool(path))
         self._say(f"Reading {volume}:/{path}…", "muted")
-        Op(self, lambda: list_volume(engine, volume, path)).success(self._show).failure(
+        Op(self, lambda: list_volume(engine, volume, path)).success(lambda e: self._show(e, note)).failure(
             lambda exc: self._say(message_of(exc), "error")).run(self.session.reads)
 
-    def _show(self, entries: list[VolumeEntry]) -> None:
+    def _show(self, entries: list[VolumeEntry], note: str = "") -> None:
         self.entries = entries
         self.tree.clear()
         items = []
@@ -104,8 +105,9 @@ class VolumeBrowser(QWidget):
             items.append(item)
         self.tree.addTopLevelItems(items)
         total = sum(e.size for e in entries)
-        self._say(f"{len(entries)} item(s), {human_size(total)} in files here" if entries else
-                  "This folder is empty. Upload files or drop them here.", "muted")
+        summary = (f"{len(entries)} item(s), {human_size(total)} in files here" if entries else
+                   "This folder is empty. Upload files or drop them here.")
+        self._say(f"{note} · {summary}" if note else summary, "ok" if note else "muted")
 
     def go_up(self) -> None:
         self.open_folder(posixpath.dirname(self.path))
@@ -152,8 +154,7 @@ class VolumeBrowser(QWidget):
         self._say(f"Uploading {names} to {volume}:/{path}…", "muted")
 
         def done(r) -> None:
-            self._say(f"Uploaded {r.files} file(s), {human_size(r.bytes)} to {r.destination}", "ok")
-            self.open_folder(self.path)
+            self.open_folder(self.path, f"Uploaded {r.files} file(s), {human_size(r.bytes)} to {r.destination}")
 
         Op(self, lambda: upload_to_volume(engine, volume, paths, path)).success(done).failure(
             lambda exc: self._say(f"Upload failed: {message_of(exc)}", "error")).run(self.session.changes)
