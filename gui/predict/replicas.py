@@ -236,3 +236,45 @@ def service_client(engine, service_id: str, name: str, port: int = 8080, protoco
                             [Replica(e.url, e.label, e.task_id) for e in tasks], probe)
 
     return ReplicaSetClient(endpoints, lambda url: make_client(protocol, url, timeout=timeout), name)
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """A swarm service whose image speaks a prediction protocol (its image's labels say so)."""
+
+    name: str
+    service_id: str
+    protocol: str
+    task: str
+    port: int
+    replicas: str  # "3/4"
+
+
+def service_targets(engine) -> list[ServiceTarget]:
+    """The services of the engine's swarm (it must be a manager; else none) that serve a model."""
+    from gui.engine import EngineError
+    from gui.engine.services import list_services
+    from gui.predict.targets import DEFAULT_PORT, PORT_LABEL, PROTOCOL_LABEL, TASK_LABEL
+
+    try:
+        services = list_services(engine)
+    except EngineError:
+        return []
+    found, labels_of = [], {}
+    for s in services:
+        if s.image not in labels_of:
+            try:
+                labels_of[s.image] = (engine.call(lambda api, i=s.image: api.inspect_image(i)).get("Config")
+                                      or {}).get("Labels") or {}
+            except EngineError:
+                labels_of[s.image] = {}
+        labels = labels_of[s.image]
+        if not labels.get(PROTOCOL_LABEL):
+            continue
+        try:
+            port = int(str(labels.get(PORT_LABEL) or DEFAULT_PORT).split("/")[0])
+        except ValueError:
+            port = DEFAULT_PORT
+        found.append(ServiceTarget(s.name, s.id, labels[PROTOCOL_LABEL], labels.get(TASK_LABEL, ""), port,
+                                   s.replicas_text))
+    return found

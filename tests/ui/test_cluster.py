@@ -4,6 +4,8 @@ leave/init/join from the page. The window talks to the test swarm's engines only
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
@@ -161,3 +163,62 @@ def test_leave_init_and_join_from_the_page(open_window, qtbot, two_node_swarm):
     qtbot.waitUntil(lambda: mpage.nodes.record(old_id) is None and mpage.nodes.rowCount() == 2, timeout=30000)
     assert sorted(n.status for n in list_nodes(manager)) == ["ready", "ready"]
     manager.close()
+
+
+def test_predict_on_a_service_while_its_worker_node_dies(open_window, qtbot, two_node_swarm, swarm_images):
+    """From the Cluster page's "Predict with it": 200 pictures spread over 4 replicas on 2 nodes; the
+    worker's dockerd is killed mid-batch. Every picture is answered, each card names its replica, the
+    summary counts the retries, and the window shows the node Down and the tasks moved to the manager."""
+    from sklearn.datasets import load_digits
+
+    from gui.engine.service_spec import ServiceSpec
+    from gui.engine.services import create_service, remove_service
+    from gui.predict.sources import PictureSource
+    from tests.engine.test_templates_tensorflow import digit_png
+
+    manager = Engine(EngineTarget(two_node_swarm.manager.url, "test swarm"))
+    name = f"aicstest-{RUN_ID}-predict"
+    sid = create_service(manager, ServiceSpec(name=name, image=swarm_images["v1"], replicas=4))
+    w = open_window(two_node_swarm.manager.url)
+    page = cluster(w)
+    try:
+        qtbot.waitUntil(lambda: page.select_service(name), timeout=15000)
+        qtbot.waitUntil(lambda: len(page.tasks.running()) == 4
+                        and {t.node for t in page.tasks.running()} == {"aics-manager", "aics-worker"}, timeout=90000)
+        assert page.service_actions["servicePredict"].isEnabled()
+        page.service_actions["servicePredict"].trigger()
+        predict = w.predict_page
+        assert w.pages.currentWidget() is predict
+        qtbot.waitUntil(lambda: predict.meta is not None and predict.spec.service_id == sid, timeout=30000)
+        assert predict.picker.combo.currentText().startswith(f"service {name}")
+
+        digits = load_digits()
+        predict.add_sources([PictureSource(name=f"{i}.png", data=digit_png(digits.data[1500 + i % 297]))
+                             for i in range(200)])
+        killed = []
+
+        def kill_after_50() -> bool:
+            if not killed and predict.counts()["done"] >= 50:
+                killed.append(True)
+                two_node_swarm.worker.kill()
+            return predict.counts()["done"] == 200
+
+        qtbot.waitUntil(kill_after_50, timeout=120000)
+        assert killed and predict.counts() == {"waiting": 0, "done": 200, "failed": 0, "cancelled": 0}
+        served = [c.status.text() for c in predict.cards.values()]
+        assert all(" · replica " in s for s in served)
+        assert any("on aics-worker" in s for s in served) and any("on aics-manager" in s for s in served)
+        qtbot.waitUntil(lambda: "sent again to another replica" in predict.summary.text(), timeout=5000)
+
+        w.pages.setCurrentWidget(page)
+        qtbot.waitUntil(lambda: page.nodes.by_hostname("aics-worker").status == "down", timeout=30000)
+        qtbot.waitUntil(lambda: len(page.tasks.running()) == 4
+                        and {t.node for t in page.tasks.running()} == {"aics-manager"}, timeout=90000)
+    finally:
+        two_node_swarm.worker.restart()
+        remove_service(manager, sid)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and next(
+                n for n in list_nodes(manager) if n.hostname == "aics-worker").status != "ready":
+            time.sleep(0.5)
+        manager.close()

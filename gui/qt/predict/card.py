@@ -183,6 +183,8 @@ class PredictionCard(QFrame):
         text = f"{prediction.round_trip_ms:.0f} ms round trip"
         if prediction.server_ms is not None:
             text += f" · model {prediction.server_ms:.1f} ms"
+        if prediction.served_by:
+            text += f" · {prediction.served_by}"
         if reason:
             text = f"Unsure: {reason}. {text}"
         self.status.setText(text)

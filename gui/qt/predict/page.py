@@ -178,8 +178,17 @@ def discover_model(spec: TargetSpec) -> str:
     return names[0]
 
 
-def connect(spec: TargetSpec, timeout: float):
-    """Make the client for ``spec`` and read its metadata (blocking). Returns (client, metadata or error)."""
+def connect(spec: TargetSpec, timeout: float, engine=None):
+    """Make the client for ``spec`` and read its metadata (blocking). Returns (client, metadata or error).
+    A swarm service (``spec.service_id``) gets a client over its replicas, found through ``engine``."""
+    if spec.service_id:
+        from gui.predict.replicas import service_client
+
+        client = service_client(engine, spec.service_id, spec.name, spec.port or 8080, spec.protocol, timeout)
+        try:
+            return client, client.metadata()
+        except PredictError as exc:
+            return client, exc
     model = spec.model
     if not model and spec.protocol in ("v2", "tf-serving"):
         model = discover_model(spec)
@@ -296,6 +305,13 @@ class PredictPage(QWidget):
         for sig in (model.modelReset, model.rowsInserted, model.rowsRemoved, model.dataChanged):
             sig.connect(self._targets_timer.start)
         window.engineChanged.connect(lambda _session: self._targets_timer.start())
+        self._services_timer = QTimer(self)  # swarm services that serve a model, re-read on service events
+        self._services_timer.setSingleShot(True)
+        self._services_timer.setInterval(100)
+        self._services_timer.timeout.connect(self._read_services)
+        self._awaited_service = ""
+        window.engineChanged.connect(self._watch_services)
+        self._watch_services(window.session)
         window.installEventFilter(self)
         self._refresh_targets()
         self._write_summary()
@@ -361,6 +377,28 @@ class PredictPage(QWidget):
         self._awaited = name
         self._refresh_targets()
 
+    def choose_service(self, name: str) -> None:
+        """Choose the swarm service ``name`` (the Cluster page's "Predict with it") once it is listed."""
+        self._awaited_service = name
+        self._read_services()
+
+    def _watch_services(self, session) -> None:
+        session.engineEvent.connect(lambda ev: ev.type == "service" and self._services_timer.start())
+        self._services_timer.start()
+
+    def _read_services(self) -> None:
+        from gui.predict.replicas import service_targets
+
+        engine = self.main_window.session.engine
+        self._call(lambda: service_targets(engine), self._on_services, lambda _message: None)
+
+    def _on_services(self, services: list) -> None:
+        self.picker.set_services(services)
+        chosen = next((s for s in services if s.name == self._awaited_service), None)
+        if chosen is not None:
+            self._awaited_service = ""
+            self.picker.select(f"service:{chosen.service_id}")
+
     def _refresh_targets(self) -> None:
         records = self.main_window.containers_model.records()
         awaited = self._awaited
@@ -399,7 +437,8 @@ class PredictPage(QWidget):
         self.problem = ""
         self.picker.set_status(f"Connecting to {spec.url}…")
         timeout = self.request_timeout
-        self._call(lambda: connect(spec, timeout),
+        engine = self.main_window.session.engine
+        self._call(lambda: connect(spec, timeout, engine),
                    lambda result: self._on_connected(connect_id, result),
                    lambda message: self._on_connect_failed(connect_id, message))
 
@@ -649,6 +688,9 @@ class PredictPage(QWidget):
             seconds = self._last_answer - self._batch_start
             if seconds > 0:
                 parts.append(f"{(c['done'] + c['failed']) / seconds:.0f} pictures/s")
+        retries = getattr(self.client, "retries", 0)  # a service's client: requests sent to another replica
+        if retries:
+            parts.append(f"{retries} sent again to another replica")
         self.summary.setText(" · ".join(parts))
 
     # -- files ----------------------------------------------------------------------------------------

@@ -48,9 +48,13 @@ class TargetSpec:
     overrides: Overrides = field(default_factory=Overrides)
     task: str = ""
     container_id: str = ""
+    service_id: str = ""  # a swarm service: requests spread over its replicas (gui/predict/replicas.py)
+    port: int = 0
 
     @property
     def key(self) -> str:
+        if self.service_id:
+            return f"service:{self.service_id}"
         return f"container:{self.container_id}" if self.container_id else CUSTOM
 
 
@@ -185,6 +189,7 @@ class TargetPicker(QWidget):
         self.protocol.currentIndexChanged.connect(self._show_details)
         self.apply.clicked.connect(self._emit_current)
         self.url.returnPressed.connect(self._emit_current)
+        self.services: list = []  # gui.predict.replicas.ServiceTarget of the engine's swarm
         self._fill([])
 
     # -- container list -------------------------------------------------------------------------------
@@ -196,12 +201,18 @@ class TargetPicker(QWidget):
         self.targets = targets
         self._fill(targets)
 
+    def set_services(self, services: list) -> None:
+        """Offer the swarm services that serve a model (``ServiceTarget``), after the containers."""
+        if services != self.services:
+            self.services = list(services)
+            self._fill(self.targets)
+
     def _fill(self, targets: list[Target]) -> None:
         before = self.combo.currentData()
         model: QStandardItemModel = self.combo.model()
         self.combo.blockSignals(True)
         model.clear()
-        if not any(t.usable for t in targets):
+        if not any(t.usable for t in targets) and not self.services:
             item = QStandardItem("No running model found — start a serving container, or use a URL")
             item.setData(NONE, Qt.ItemDataRole.UserRole)
             model.appendRow(item)
@@ -215,6 +226,12 @@ class TargetPicker(QWidget):
             item.setToolTip(t.problem or f"{t.task or 'model'} served at {t.url}")
             if not t.usable:
                 item.setEnabled(False)
+            model.appendRow(item)
+        for s in self.services:
+            item = QStandardItem(f"service {s.name}  ·  {s.replicas} replicas  ·  {s.protocol}")
+            item.setData(f"service:{s.service_id}", Qt.ItemDataRole.UserRole)
+            item.setData(kind_of(s.task), KIND_ROLE)
+            item.setToolTip(f"Swarm service {s.name}: each picture goes to its least busy replica")
             model.appendRow(item)
         chosen = next((t for t in targets if t.usable and t.name == self.chosen_name), None)
         if self.chosen_name and chosen is None:
@@ -272,6 +289,12 @@ class TargetPicker(QWidget):
                               model=self.model_name.text().strip(), overrides=self.inputs.overrides())
         if not key or key.startswith(STOPPED):
             return None
+        if key.startswith("service:"):
+            s = next((s for s in self.services if s.service_id == key.split(":", 1)[1]), None)
+            if s is None:
+                return None
+            return TargetSpec(name=f"service {s.name}", protocol=s.protocol, url=f"swarm://{s.name}", task=s.task,
+                              service_id=s.service_id, port=s.port)
         cid = key.split(":", 1)[1]
         t = next((t for t in self.targets if t.container_id == cid), None)
         if t is None or not t.usable:

@@ -246,7 +246,15 @@ class MainWindow(QMainWindow):
     def _make_cluster_page(self) -> QWidget:
         from gui.qt.cluster.page import ClusterPage
 
-        return self._with_status(ClusterPage(self, self))
+        page = ClusterPage(self, self)
+        page.predictRequested.connect(self.predict_with_service)
+        return self._with_status(page)
+
+    def predict_with_service(self, service_name: str) -> None:
+        """Open the Predict page with this swarm service chosen (pictures spread over its replicas)."""
+        page = self.predict_page
+        self.pages.setCurrentWidget(page)
+        page.choose_service(service_name)
 
     def deploy_as_service(self, image_ref: str) -> None:
         """Open the Cluster page's *Deploy as service…* for this image (Images and Build pages ask)."""
