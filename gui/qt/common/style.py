@@ -121,6 +121,7 @@ ICONS: dict[str, str] = {
     "toolInspect": "mdi6.code-json",
     "toolExec": "mdi6.console",
     "toolCopy": "mdi6.file-swap-outline",
+    "toolJupyter": "mdi6.notebook-outline",
     "imageRun": "mdi6.play-circle-outline",
     "imageDeploy": "mdi6.rocket-launch-outline",
     "imageTag": "mdi6.tag-outline",
