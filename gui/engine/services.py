@@ -9,6 +9,7 @@ events.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -274,7 +275,15 @@ def _update(engine: Engine, service: str, doing: str, mutate=None, rollback: boo
         res = api._post_json(api._url("/services/{0}/update", raw["ID"]), data=spec, params=params)
         api._raise_for_status(res)
 
-    _call(engine, doing, update)
+    # Swarm's allocator bumps a new service's version (its ports) right after create: a spec read just
+    # before that is "out of sequence". Read it again and retry, a few times.
+    for attempt in range(4):
+        try:
+            return _call(engine, doing, update)
+        except EngineError as exc:
+            if attempt == 3 or "changed meanwhile" not in exc.message:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 def scale_service(engine: Engine, service: str, replicas: int) -> None:

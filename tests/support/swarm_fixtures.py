@@ -42,28 +42,39 @@ def _reused() -> dict | None:
         return json.load(fh)
 
 
+def build_swarm_images(docker_api, labels: dict, tmp) -> tuple[dict, object]:
+    """Build the digits images on the main engine: (``{"v1", "v2", "bad", "base"}`` -> reference, the build)."""
+    from tests.engine.test_templates_tensorflow import build_variant
+
+    base = f"{REPO}:base"
+    build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, labels)
+    refs = {"v1": f"{REPO}:v1", "v2": f"{REPO}:v2", "bad": f"{REPO}:bad"}
+    _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\n", refs["v1"], labels)
+    _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\nLABEL org.opencontainers.image.version=2.0.0\n",
+           refs["v2"], labels)
+    _build(docker_api, f"FROM {base}\n{BAD_HEALTH}\nLABEL org.opencontainers.image.version=3.0.0-bad\n",
+           refs["bad"], labels)
+    return {**refs, "base": base}, build
+
+
+def remove_swarm_images(docker_api, refs: dict, build) -> None:
+    from tests.engine.test_templates_tensorflow import remove_leftovers
+
+    for ref in refs.values():
+        with contextlib.suppress(Exception):
+            docker_api.remove_image(ref, force=True)
+    remove_leftovers(build)
+
+
 @pytest.fixture(scope="session")
 def swarm_images(docker_api, test_labels, tmp_path_factory):
     """``{"v1", "v2", "bad"}`` -> image references on the main engine (removed at the end)."""
     if (kept := _reused()) is not None:
         yield kept["images"]
         return
-    from tests.engine.test_templates_tensorflow import build_variant, remove_leftovers
-
-    tmp = tmp_path_factory.mktemp("swarm-litert")
-    base = f"{REPO}:base"
-    build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, test_labels)
-    refs = {"v1": f"{REPO}:v1", "v2": f"{REPO}:v2", "bad": f"{REPO}:bad"}
-    _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\n", refs["v1"], test_labels)
-    _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\nLABEL org.opencontainers.image.version=2.0.0\n",
-           refs["v2"], test_labels)
-    _build(docker_api, f"FROM {base}\n{BAD_HEALTH}\nLABEL org.opencontainers.image.version=3.0.0-bad\n",
-           refs["bad"], test_labels)
-    yield refs
-    for ref in (*refs.values(), base):
-        with contextlib.suppress(Exception):
-            docker_api.remove_image(ref, force=True)
-    remove_leftovers(build)
+    refs, build = build_swarm_images(docker_api, test_labels, tmp_path_factory.mktemp("swarm-litert"))
+    yield {k: v for k, v in refs.items() if k != "base"}
+    remove_swarm_images(docker_api, refs, build)
 
 
 @pytest.fixture(scope="session")
