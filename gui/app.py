@@ -58,9 +58,11 @@ def ensure_app():
         app.setApplicationVersion(__version__)
         app.setOrganizationName(APP_ID)
         app.setDesktopFileName(APP_ID)
+    if not app.property("aicsThemed"):  # also when someone else made the QApplication (pytest-qt, a host)
         from gui.qt.common.style import apply_theme
 
         apply_theme(app)
+        app.setProperty("aicsThemed", True)
     return app
 
 
