@@ -222,3 +222,18 @@ def test_predict_on_a_service_while_its_worker_node_dies(open_window, qtbot, two
                 n for n in list_nodes(manager) if n.hostname == "aics-worker").status != "ready":
             time.sleep(0.5)
         manager.close()
+
+
+def test_deploy_as_service_after_a_build(open_window, qtbot, two_node_swarm, swarm_images):
+    """The Build page's "Deploy as service…" (enabled once a build made an image) opens the Cluster page's
+    dialog on that image (the build itself is tested in test_build_journey)."""
+    w = open_window(two_node_swarm.manager.url)
+    build = w.build_page
+    assert not build.deploy_button.isEnabled()
+    build.deploy_tag = swarm_images["v2"]  # what a finished build sets, with the button enabled
+    build.deploy_button.setEnabled(True)
+    build.deploy_button.click()
+    page = w.cluster_page
+    assert w.pages.currentWidget() is page
+    assert page.last_dialog.objectName() == "deployDialog" and page.last_dialog.image.text() == swarm_images["v2"]
+    page.last_dialog.reject()

@@ -61,6 +61,7 @@ class BuildPage(QWidget):
 
     buildFinished = Signal(object)
     predictRequested = Signal(str)
+    deployRequested = Signal(str)  # the built image's tag: the window opens the Cluster page's Deploy…
 
     def __init__(self, window, parent=None, history: HistoryStore | None = None):
         super().__init__(parent)
@@ -129,6 +130,12 @@ class BuildPage(QWidget):
         self.predict_button.setObjectName("predictWithIt")
         self.predict_button.hide()
         self.predict_button.clicked.connect(lambda: self.predictRequested.emit(self.started_name))
+        self.deploy_button = QPushButton("Deploy as service…", self)
+        self.deploy_button.setObjectName("deployBuilt")
+        self.deploy_button.setEnabled(False)
+        self.deploy_button.setToolTip("Run the image the last build made as a swarm service, with replicas")
+        self.deploy_button.clicked.connect(lambda: self.deployRequested.emit(self.deploy_tag))
+        self.deploy_tag = ""
 
         # A failed build: why, in one sentence, on top; and the unfinished image it left, to remove.
         self.failure = FailureBanner(self)
@@ -188,6 +195,7 @@ class BuildPage(QWidget):
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.run_button)
+        bar.addWidget(self.deploy_button)
         bar.addWidget(self.predict_button)
         below = QWidget(self)
         below_layout = QVBoxLayout(below)
@@ -366,6 +374,7 @@ class BuildPage(QWidget):
         self._set_status("", "")
         self.run_button.setEnabled(False)
         self.run_button.setText("Run…")
+        self.deploy_button.setEnabled(False)
         self.predict_button.hide()
         self._last_layer = ""
         self.failure.reset()
@@ -422,6 +431,8 @@ class BuildPage(QWidget):
             self.run_button.setEnabled(True)
             self.run_button.setText(f"Run {r.tag}…")
             self.run_button.setToolTip(f"Open the Run dialog for {r.tag}, the image this build made")
+            self.deploy_tag = r.tag
+            self.deploy_button.setEnabled(True)
         elif outcome.status == "cancelled":
             self.progress.setFormat("Cancelled at step %v/%m")
             self._set_status("Build cancelled: the engine stopped it and no image was tagged.", "cancelled")

@@ -135,6 +135,7 @@ ICONS: dict[str, str] = {
     "buildButton": "mdi6.hammer",
     "buildCancel": "mdi6.close-circle-outline",
     "runBuilt": "mdi6.play-circle-outline",
+    "deployBuilt": "mdi6.rocket-launch-outline",
     "predictOpen": "mdi6.folder-open-outline",
     "emptyOpen": "mdi6.folder-open-outline",
     "predictCancel": "mdi6.close-circle-outline",

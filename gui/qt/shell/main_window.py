@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
 
         page = BuildPage(self, self)
         page.predictRequested.connect(self.predict_with)
+        page.deployRequested.connect(self.deploy_as_service)
         return page
 
     def _make_predict_page(self) -> QWidget:
