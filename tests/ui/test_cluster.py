@@ -112,7 +112,7 @@ def test_deploy_from_images_scale_update_and_rollback(open_window, qtbot, two_no
     page.export_to(str(tmp_path / "export"))  # Export for Kubernetes and for docker stack deploy
     qtbot.waitUntil(lambda: len(page.exported) == 2, timeout=10000)
     k8s, stack = page.exported
-    assert "kind: Deployment" in k8s.read_text() and f"image: {swarm_images['v1']}" in stack.read_text()
+    assert "kind: Deployment" in k8s.read_text() and f'image: "{swarm_images["v1"]}"' in stack.read_text()
 
     page.remove_service()
     confirm_yes(page)
