@@ -74,19 +74,19 @@ class NodeInfo:
 # -- errors in words ----------------------------------------------------------------------------------
 
 _NOT_MANAGER = re.compile(r"not a swarm manager", re.I)
-_NOT_IN_SWARM = re.compile(r"not part of a swarm|swarm is not active|node is not part", re.I)
+_NOT_IN_SWARM = re.compile(r"not part of a swarm|swarm is not active|node is not part|docker swarm init", re.I)
 
 
 def swarm_error(exc: EngineError, doing: str = "") -> EngineError:
     """The engine's swarm answers reworded for a person (``doing``: "Scale web" ...)."""
     text = re.sub(r"^rpc error: code = \w+ desc = ", "", exc.message, flags=re.I)  # swarmkit's gRPC wrapping
     lead = f"{doing}: " if doing else ""
+    if _NOT_IN_SWARM.search(text):  # first: its message also says "not a swarm manager"
+        return EngineError(f"{lead}this engine is not in a swarm: initialize one or join one first.",
+                           ErrorKind.CONFLICT, exc.status)
     if _NOT_MANAGER.search(text):
         return EngineError(f"{lead}this engine is a worker, not a swarm manager: do this on a manager "
                            "(or promote this node from a manager).", ErrorKind.CONFLICT, exc.status)
-    if _NOT_IN_SWARM.search(text):
-        return EngineError(f"{lead}this engine is not in a swarm: initialize one or join one first.",
-                           ErrorKind.CONFLICT, exc.status)
     if "already part of a swarm" in text:
         return EngineError(f"{lead}this engine is already in a swarm: leave it first.", ErrorKind.CONFLICT,
                            exc.status)
