@@ -33,6 +33,10 @@ class RecordFilterProxy(QSortFilterProxyModel):
     def set_state(self, state: str) -> None:
         self._change_filter(lambda: setattr(self, "_state", state))
 
+    def shown_records(self) -> int:
+        """How many records the filter lets through (a subclass may add rows that are not records)."""
+        return self.rowCount()
+
     def filterAcceptsRow(self, row: int, parent) -> bool:
         model = self.sourceModel()
         rec = model.data(model.index(row, 0, parent), RecordRole)

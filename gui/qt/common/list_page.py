@@ -53,12 +53,15 @@ def fit_columns(view) -> None:
 
 
 class ListPage(QWidget):
-    def __init__(self, model: RecordTableModel, view_name: str, noun: str, sort_column: int, parent=None):
+    def __init__(self, model: RecordTableModel, view_name: str, noun: str, sort_column: int, parent=None,
+                 proxy: RecordFilterProxy | None = None):
         super().__init__(parent)
         self.model = model
         self.noun = noun
-        self.proxy = RecordFilterProxy(self)
-        self.proxy.setSourceModel(model)
+        if proxy is None:  # else one that already shows ``model``, with rows of its own (compose projects)
+            proxy = RecordFilterProxy(self)
+            proxy.setSourceModel(model)
+        self.proxy = proxy
 
         self.view = QTableView(self)
         self.view.setObjectName(view_name)
@@ -132,7 +135,7 @@ class ListPage(QWidget):
 
     def _update_count(self, *args) -> None:
         n = self.model.rowCount()
-        shown = self.proxy.rowCount()
+        shown = self.proxy.shown_records()
         text = f"{n} {self.noun}{'' if n == 1 else 's'}"
         self.count.setText(text if shown == n else f"{shown} of {text} shown")
         typed = self.filter_edit.text().strip() if self.filter_edit is not None else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 
@@ -16,6 +16,7 @@ from gui.qt.common.feedback import confirm, show_error
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import ContainerTableModel, RecordRole
 from gui.qt.common.tasks import Op
+from gui.qt.containers.projects import ARROW, ProjectNameDelegate, ProjectProxy
 from gui.qt.containers.tools import add_container_tools
 
 PORTS_COLUMN = 3
@@ -51,7 +52,8 @@ class ContainersPage(ListPage):
     predictRequested = Signal(str)
 
     def __init__(self, window, parent=None):
-        super().__init__(ContainerTableModel(window), "containersView", "container", 4, parent)
+        model = ContainerTableModel(window)
+        super().__init__(model, "containersView", "container", 4, parent, proxy=ProjectProxy(model, model))
         self.main_window = window
         self.tools: dict[str, tuple[str, object]] = {}
         self.actions_by_name: dict[str, QAction] = {}
@@ -59,6 +61,7 @@ class ContainersPage(ListPage):
         header = self.view.horizontalHeader()
         header.resizeSection(1, 230)
         header.resizeSection(2, 110)
+        self.view.setItemDelegateForColumn(0, ProjectNameDelegate(self.view))
         self.view.setItemDelegateForColumn(2, StateBadgeDelegate(self.view))
         header.resizeSection(3, 250)
         self.toolbar = QToolBar(self)
@@ -93,6 +96,8 @@ class ContainersPage(ListPage):
         self.view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.dataChanged.connect(self._update_actions)
         self.model.rowsRemoved.connect(self._update_actions)
+        self.view.viewport().installEventFilter(self)
+        self.view.installEventFilter(self)
         add_container_tools(self)
         self._update_actions()
 
@@ -116,9 +121,52 @@ class ContainersPage(ListPage):
         if sel:
             self.tools[name][1](sel[0])
 
+    # -- selection --------------------------------------------------------------------
+    def selected_records(self) -> list[ContainerInfo]:
+        """The selected containers (the project header rows left out)."""
+        return [r for r in super().selected_records() if r is not None]
+
+    def selected_projects(self) -> list[str]:
+        """The compose projects whose header rows are selected."""
+        rows = sorted(self.view.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [p for p in (self.proxy.project_at(i) for i in rows) if p]
+
+    def _targets(self) -> list[ContainerInfo]:
+        """What Start, Stop … act on: the selected containers and every container of a selected project."""
+        out = {c.id: c for c in self.selected_records()}
+        for project in self.selected_projects():
+            out.update((c.id, c) for c in self.proxy.headers.members(project))
+        return list(out.values())
+
+    # -- compose projects -------------------------------------------------------------
+    def set_collapsed(self, project: str, collapsed: bool) -> None:
+        """Hide (or show again) the rows of a compose project's containers under its header."""
+        self.proxy.headers.set_collapsed(project, collapsed)
+
+    def is_collapsed(self, project: str) -> bool:
+        return project in self.proxy.headers.collapsed
+
+    def eventFilter(self, obj, event) -> bool:
+        """A click on a project's chevron collapses or expands it; so do Left and Right on its row."""
+        kind = event.type()
+        if obj is self.view.viewport() and kind == QEvent.Type.MouseButtonRelease \
+                and event.button() == Qt.MouseButton.LeftButton:
+            pos = event.position().toPoint()
+            index = self.view.indexAt(pos)
+            project = self.proxy.project_at(index)
+            if project and index.column() == 0 and pos.x() - self.view.visualRect(index).left() < ARROW + 8:
+                self.set_collapsed(project, not self.is_collapsed(project))
+        elif obj is self.view and kind == QEvent.Type.KeyPress \
+                and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            project = self.proxy.project_at(self.view.currentIndex())
+            if project:
+                self.set_collapsed(project, event.key() == Qt.Key.Key_Left)
+                return True
+        return super().eventFilter(obj, event)
+
     # -- actions ----------------------------------------------------------------------
     def _update_actions(self, *args) -> None:
-        sel = self.selected_records()
+        sel = self._targets()
         for name, (_label, _s, states, _p) in ACTIONS.items():
             ok = bool(sel) and (states is None or any(c.state in states for c in sel))
             if name in TRANSITIONS:  # not again while it is under way
@@ -128,13 +176,18 @@ class ContainersPage(ListPage):
             self.actions_by_name[f"tool:{name}"].setEnabled(len(sel) == 1)
 
     def request(self, action: str, containers: list[ContainerInfo] | None = None) -> None:
-        """Ask when the action loses something, then run it on every applicable container."""
-        containers = containers if containers is not None else self.selected_records()
+        """Ask when the action loses something, then run it on every applicable container (by default
+        the selected ones and those of the selected compose projects)."""
+        projects = [] if containers is not None else self.selected_projects()
+        containers = containers if containers is not None else self._targets()
         states = ACTIONS[action][2]
         targets = [c for c in containers if states is None or c.state in states]
         if not targets:
             return
         what = f"container {targets[0].name}" if len(targets) == 1 else f"these {len(targets)} containers"
+        if projects and not self.selected_records():
+            what = (f"compose project {projects[0]}" if len(projects) == 1 else f"{len(projects)} compose projects")
+            what += f" ({len(targets)} container{'s' if len(targets) > 1 else ''})"
         if action not in ASK:
             self._run(action, targets, False)
             return
@@ -142,7 +195,11 @@ class ContainersPage(ListPage):
         info = ASK[action].format(what=what)
         if action == "remove" and running:
             info += f"\n\n{len(running)} of them {'is' if len(running) == 1 else 'are'} running and will be killed."
+        if action == "remove" and projects:
+            info += "\n\nThe project's networks and named volumes are kept."
         names = ", ".join(c.name for c in targets[:10]) + (" …" if len(targets) > 10 else "")
+        if projects:
+            names = f"{what}: {names}"
         confirm(self, f"{ACTIONS[action][0]} {what}?", f"{ACTIONS[action][0]} {names}?",
                 ACTIONS[action][0], lambda checked: self._run(action, targets, checked), info,
                 "Also remove its anonymous volumes" if action == "remove" else None)
@@ -196,6 +253,13 @@ class ContainersPage(ListPage):
             return
         menu = QMenu(self)
         menu.setObjectName("containersMenu")
+        project = self.proxy.project_at(self.view.indexAt(pos))
+        if project:
+            collapsed = self.is_collapsed(project)
+            act = menu.addAction("Expand" if collapsed else "Collapse",
+                                 lambda: self.set_collapsed(project, not collapsed))
+            act.setObjectName("actionToggleProject")
+            menu.addSeparator()
         for name in ACTIONS:
             menu.addAction(self.actions_by_name[name])
         if self.tools:
@@ -217,7 +281,7 @@ class ContainersPage(ListPage):
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _on_clicked(self, index: QModelIndex) -> None:
-        if index.column() != PORTS_COLUMN:
+        if index.column() != PORTS_COLUMN or self.proxy.data(index, RecordRole) is None:
             return
         urls = published_urls(self.proxy.data(index, RecordRole))
         if len(urls) == 1:
@@ -233,5 +297,8 @@ class ContainersPage(ListPage):
         return links.open_url(url, self.statusMessage.emit)
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
-        if index.column() != PORTS_COLUMN and "logs" in self.tools:
+        project = self.proxy.project_at(index)
+        if project:
+            self.set_collapsed(project, not self.is_collapsed(project))
+        elif index.column() != PORTS_COLUMN and "logs" in self.tools:
             self._open_tool("logs")
