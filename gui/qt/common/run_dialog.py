@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -42,6 +43,7 @@ from gui.engine.runspec import (
     looks_secret,
     run_container,
 )
+from gui.engine.volumes import list_volumes, volume_name_error
 from gui.qt.common import preferences
 from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Op, message_of, run
@@ -156,6 +158,18 @@ class RunDialog(QDialog):
         browse.setObjectName("runMountsBrowse")
         browse.clicked.connect(self._browse)
         self.mounts.buttons.insertWidget(2, browse)
+        volume = QPushButton("Volume…", self.mounts)
+        volume.setObjectName("runMountsVolume")
+        volume.setToolTip("Mount one of the engine's volumes, or a new one by name")
+        volume.clicked.connect(self._pick_volume)
+        self.mounts.buttons.insertWidget(3, volume)
+        self.volume_button = volume
+        self.volumes: list[str] | None = None  # the engine's volumes, once read (off the UI thread)
+        self.volume_note = QLabel(self)
+        self.volume_note.setObjectName("runVolumeNote")
+        self.volume_note.setWordWrap(True)
+        set_role(self.volume_note, "muted")
+        self.volume_note.hide()
         self.env = EditableTable("runEnv", ["Variable", "Value"], self)
         self.secret_env: set[str] = set()  # besides names that look secret (looks_secret)
         self.env.table.setItemDelegateForColumn(1, SecretValueDelegate(self._is_secret_row, self.env.table))
@@ -217,6 +231,7 @@ class RunDialog(QDialog):
         form.addRow("Name", self.name)
         form.addRow("Published ports", self.ports)
         form.addRow("Volumes and folders", self.mounts)
+        form.addRow("", self.volume_note)
         form.addRow("Environment", self.env)
         form.addRow("Command", self.command)
         form.addRow("Memory limit", self.memory)
@@ -246,6 +261,7 @@ class RunDialog(QDialog):
         self._update()
         engine, image = session.engine, self.image
         run(self, lambda: inspect_image(engine, image), self._on_image, lambda _exc: None, session.reads)
+        self._read_volumes()
         chosen = preferences.memory_limit_mb()
         if chosen:
             self.memory.setValue(chosen)
@@ -291,6 +307,63 @@ class RunDialog(QDialog):
         dlg.fileSelected.connect(lambda path: self.mounts.add_row(path, "/data", "no"))
         dlg.open()
 
+    # -- volumes ----------------------------------------------------------------------
+    def _read_volumes(self, then=None) -> None:
+        engine = self.session.engine
+
+        def done(volumes) -> None:
+            self.volumes = [v.name for v in volumes]
+            self._update()
+            if then is not None:
+                then()
+
+        run(self, lambda: list_volumes(engine), done, lambda _exc: then() if then else None, self.session.reads)
+
+    def _pick_volume(self) -> None:
+        """A menu of the engine's volumes (read again, off the UI thread), and a new one by name."""
+        self.volume_button.setEnabled(False)
+        self._read_volumes(self._show_volume_menu)
+
+    def _show_volume_menu(self) -> None:
+        self.volume_button.setEnabled(True)
+        if getattr(self, "volume_menu", None) is not None:
+            self.volume_menu.deleteLater()
+        menu = QMenu(self)
+        menu.setObjectName("runVolumeMenu")
+        for name in self.volumes or []:
+            menu.addAction(name, lambda n=name: self.add_volume(n))
+        if not self.volumes:
+            menu.addAction("The engine has no volumes yet").setEnabled(False)
+        menu.addSeparator()
+        new = menu.addAction("New volume…", self._new_volume)
+        new.setObjectName("runNewVolume")
+        self.volume_menu = menu
+        menu.popup(self.volume_button.mapToGlobal(self.volume_button.rect().bottomLeft()))
+
+    def add_volume(self, name: str, target: str = "/data") -> None:
+        self.mounts.add_row(name, target, "no")
+
+    def _new_volume(self) -> None:
+        """A row whose name the user types: the engine creates the volume when the container starts."""
+        self.mounts.add_row("", "/data", "no")
+        table = self.mounts.table
+        table.setCurrentCell(table.rowCount() - 1, 0)
+        table.editItem(table.item(table.rowCount() - 1, 0))
+        self.volume_note.setText("Type the new volume's name in the first column: the engine creates it "
+                                 "when the container starts.")
+        self.volume_note.show()
+
+    def _volume_note(self, mounts) -> str:
+        if self.volumes is None:
+            return ""
+        new = [m.source for m in mounts
+               if not m.is_bind and m.source not in self.volumes and not volume_name_error(m.source)]
+        if not new:
+            return ""
+        names = ", ".join(new)
+        return (f"New volume{'s' if len(new) > 1 else ''} {names}: the engine creates "
+                f"{'them' if len(new) > 1 else 'it'} when the container starts.")
+
     def spec(self) -> tuple[RunSpec, list[str]]:
         problems: list[str] = []
         ports = []
@@ -326,6 +399,10 @@ class RunDialog(QDialog):
         warnings = spec.warnings()
         self.warnings.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings.setVisible(bool(warnings))
+        note = self._volume_note(spec.mounts)
+        if note or not any(not row[0] for row in self.mounts.rows()):  # else the user is typing a new name
+            self.volume_note.setText(note)
+            self.volume_note.setVisible(bool(note))
         self.run_button.setEnabled(not problems)
         self.run_button.setToolTip("Cannot run: " + "; ".join(problems) if problems else "")
 
