@@ -263,16 +263,13 @@ def test_a_node_dies_mid_batch_and_no_picture_is_lost(manager, service, swarm_im
     """200 pictures over 4 replicas on 2 nodes; the worker's dockerd (and its tasks) killed after 50
     answers: every picture is answered (requests in flight go again to another replica), the worker shows
     Down and its tasks are rescheduled on the manager."""
-    from sklearn.datasets import load_digits
-
     from gui.predict.replicas import service_client
-    from tests.engine.test_templates_tensorflow import digit_png
+    from tests.support.swarm_fixtures import digit_pngs
 
     sid = service(swarm_images["v1"], "failover", replicas=4)
     wait("4 running over both nodes", lambda: len(r := running(manager, sid)) == 4
          and {t.node for t in r} == {"aics-manager", "aics-worker"}, 90)
-    digits = load_digits()
-    pictures = [digit_png(digits.data[1500 + i % 297]) for i in range(200)]
+    pictures = digit_pngs(200)
     client = service_client(manager, sid, "failover", timeout=5)
     answered: list[tuple[float, str]] = []
     lock = threading.Lock()

@@ -69,15 +69,6 @@ def pct(values: list[float], q: float) -> float:
     return round(s[min(len(s) - 1, int(q * len(s)))], 1)
 
 
-def pictures(n: int) -> list[bytes]:
-    from sklearn.datasets import load_digits
-
-    from tests.engine.test_templates_tensorflow import digit_png
-
-    d = load_digits()
-    return [digit_png(d.data[1500 + i % 297]) for i in range(n)]
-
-
 def batch(client, pics: list[bytes], clients: int, on_answer=None) -> dict:
     times: list[float] = []
     stamps: list[float] = []
@@ -243,7 +234,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from tests.support.swarm import TwoNodeSwarm
-    from tests.support.swarm_fixtures import build_swarm_images, remove_swarm_images
+    from tests.support.swarm_fixtures import build_swarm_images, digit_pngs, remove_swarm_images
 
     api = docker.APIClient(base_url=resolve_engine().url, version="auto", timeout=300)
     swarm = refs = build = None
@@ -261,7 +252,7 @@ def main() -> int:
             swarm.load_images(api, [refs["v1"]])
         setup_s = time.monotonic() - t0
         manager = Engine(EngineTarget(swarm.manager.url, "bench"))
-        pics = pictures(args.pictures)
+        pics = digit_pngs(args.pictures)
         result = {
             "setup_s": round(setup_s, 1),
             "load_before": load(),

@@ -42,9 +42,24 @@ def _reused() -> dict | None:
         return json.load(fh)
 
 
+def digit_pngs(n: int) -> list[bytes]:
+    """``n`` digit pictures (8x8 PNGs of load_digits rows 1500-1796, which the demo did not train on)."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    rows = load_digits().data[1500:]
+    out = []
+    for i in range(n):
+        buf = io.BytesIO()
+        Image.fromarray(np.round(rows[i % len(rows)].reshape(8, 8) * 255 / 16).astype(np.uint8), "L").save(buf, "PNG")
+        out.append(buf.getvalue())
+    return out
+
+
 def build_swarm_images(docker_api, labels: dict, tmp) -> tuple[dict, object]:
     """Build the digits images on the main engine: (``{"v1", "v2", "bad", "base"}`` -> reference, the build)."""
-    from tests.engine.test_templates_tensorflow import build_variant
+    from tests.support.tensorflow_builds import build_variant
 
     base = f"{REPO}:base"
     build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, labels)
@@ -58,7 +73,7 @@ def build_swarm_images(docker_api, labels: dict, tmp) -> tuple[dict, object]:
 
 
 def remove_swarm_images(docker_api, refs: dict, build) -> None:
-    from tests.engine.test_templates_tensorflow import remove_leftovers
+    from tests.support.tensorflow_builds import remove_leftovers
 
     for ref in refs.values():
         with contextlib.suppress(Exception):

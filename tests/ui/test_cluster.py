@@ -169,12 +169,10 @@ def test_predict_on_a_service_while_its_worker_node_dies(open_window, qtbot, two
     """From the Cluster page's "Predict with it": 200 pictures spread over 4 replicas on 2 nodes; the
     worker's dockerd is killed mid-batch. Every picture is answered, each card names its replica, the
     summary counts the retries, and the window shows the node Down and the tasks moved to the manager."""
-    from sklearn.datasets import load_digits
-
     from gui.engine.service_spec import ServiceSpec
     from gui.engine.services import create_service, remove_service
     from gui.predict.sources import PictureSource
-    from tests.engine.test_templates_tensorflow import digit_png
+    from tests.support.swarm_fixtures import digit_pngs
 
     manager = Engine(EngineTarget(two_node_swarm.manager.url, "test swarm"))
     name = f"aicstest-{RUN_ID}-predict"
@@ -192,9 +190,7 @@ def test_predict_on_a_service_while_its_worker_node_dies(open_window, qtbot, two
         qtbot.waitUntil(lambda: predict.meta is not None and predict.spec.service_id == sid, timeout=30000)
         assert predict.picker.combo.currentText().startswith(f"service {name}")
 
-        digits = load_digits()
-        predict.add_sources([PictureSource(name=f"{i}.png", data=digit_png(digits.data[1500 + i % 297]))
-                             for i in range(200)])
+        predict.add_sources([PictureSource(name=f"{i}.png", data=data) for i, data in enumerate(digit_pngs(200))])
         killed = []
 
         def kill_after_50() -> bool:
