@@ -1,4 +1,5 @@
-"""The user's preferences (File > Preferences), kept in QSettings: theme and the default memory limit."""
+"""The user's preferences (File > Preferences), kept in QSettings: theme, the default memory limit and the
+disk warning's threshold."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from PySide6.QtCore import QSettings
 THEME = "preferences/theme"  # "system" | "light" | "dark"
 MEMORY_MB = "preferences/memory_limit_mb"  # 0: half the engine host's memory
 THEMES = ("system", "light", "dark")
+DISK_WARN = "disk/warn_percent"  # the status bar warns when the engine's disk is fuller than this
+DEFAULT_DISK_WARN = 90
 THEME_ENV = "AICS_THEME"
 
 
@@ -22,6 +25,18 @@ def _int(value, default: int = 0) -> int:
 def memory_limit_mb(settings: QSettings | None = None) -> int:
     """The memory limit (MB) the Run dialog offers; 0: derive it from the engine host."""
     return _int((settings or QSettings()).value(MEMORY_MB, 0))
+
+
+def disk_warn_percent(settings: QSettings | None = None) -> int:
+    """How full (percent, 1-100) the engine's disk may get before the status bar warns."""
+    value = _int((settings or QSettings()).value(DISK_WARN, DEFAULT_DISK_WARN), DEFAULT_DISK_WARN)
+    return max(1, min(100, value or DEFAULT_DISK_WARN))
+
+
+def save_disk_warn_percent(percent: int, settings: QSettings | None = None) -> None:
+    settings = settings or QSettings()
+    settings.setValue(DISK_WARN, max(1, min(100, int(percent))))
+    settings.sync()
 
 
 def theme(settings: QSettings | None = None) -> str:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from gui.engine.disk import data_root_space
-from gui.qt.common import style
+from gui.qt.common import preferences, style
 from gui.qt.common.table_models import human_size
 from gui.qt.common.tasks import Task
 
-WARN_KEY = "disk/warn_percent"
-DEFAULT_WARN_PERCENT = 90
+WARN_KEY = preferences.DISK_WARN
+DEFAULT_WARN_PERCENT = preferences.DEFAULT_DISK_WARN
 CHECK_MS = 5 * 60 * 1000
 
 
 def warn_percent() -> int:
-    try:
-        return max(1, min(100, int(QSettings().value(WARN_KEY, DEFAULT_WARN_PERCENT))))
-    except (TypeError, ValueError):
-        return DEFAULT_WARN_PERCENT
+    return preferences.disk_warn_percent()
 
 
 class DiskWarning(QLabel):

@@ -51,7 +51,11 @@ def make_menus(window: QMainWindow) -> None:
 def _make_preferences(window: QMainWindow):
     from gui.qt.shell.preferences_dialog import PreferencesDialog
 
-    return PreferencesDialog(window)
+    dlg = PreferencesDialog(window)
+    warning = getattr(window, "disk_warning", None)
+    if warning is not None:
+        dlg.diskWarnChanged.connect(lambda _percent: warning.check())
+    return dlg
 
 
 def _make_guide(window: QMainWindow):
