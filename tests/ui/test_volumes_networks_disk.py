@@ -21,6 +21,20 @@ def pick(page, key) -> None:
     raise AssertionError(f"{key} is not listed")
 
 
+def free_subnet(docker_api) -> str:
+    """A /24 in 10.0.0.0/8 that no network on the engine overlaps (tests run side by side)."""
+    import ipaddress
+    import random
+
+    taken = [ipaddress.ip_network(c["Subnet"]) for n in docker_api.networks()
+             for c in (docker_api.inspect_network(n["Id"]).get("IPAM") or {}).get("Config") or []
+             if c.get("Subnet") and ":" not in c["Subnet"]]
+    while True:
+        net = ipaddress.ip_network(f"10.{random.randint(100, 250)}.{random.randint(0, 255)}.0/24")
+        if not any(net.overlaps(t) for t in taken):
+            return str(net)
+
+
 def keys(page) -> set[str]:
     return {r.key for r in page.model.records()}
 
@@ -114,14 +128,15 @@ def test_networks_page_creates_connects_and_refuses_removal_in_use(window, qtbot
     page.actions_by_name["create"].trigger()
     dlg = page.last_dialog
     dlg.name.setText(name)
-    dlg.subnet.setText("10.217.0.0/33")
+    subnet = free_subnet(docker_api)
+    dlg.subnet.setText(subnet.replace("/24", "/33"))
     assert "CIDR" in dlg.problem.text() and not dlg.ok.isEnabled()
-    dlg.subnet.setText("10.217.0.0/24")
+    dlg.subnet.setText(subnet)
     dlg.ok.click()
-    qtbot.waitUntil(lambda: any(r.name == name for r in page.model.records()), timeout=10000)
-    net = next(r for r in page.model.records() if r.name == name)
     try:
-        assert net.subnet == "10.217.0.0/24"
+        qtbot.waitUntil(lambda: any(r.name == name for r in page.model.records()), timeout=10000)
+        net = next(r for r in page.model.records() if r.name == name)
+        assert net.subnet == subnet
         pick(page, net.key)
         page.connect_selected(False)
         cdlg = page.last_dialog
@@ -143,10 +158,11 @@ def test_networks_page_creates_connects_and_refuses_removal_in_use(window, qtbot
         page.last_dialog.ok.click()
         qtbot.waitUntil(lambda: not page.model.record(net.key).containers, timeout=10000)
     finally:
-        try:
-            docker_api.remove_network(net.id)
-        except Exception:
-            pass
+        for n in docker_api.networks(names=[name]):
+            try:
+                docker_api.remove_network(n["Id"])
+            except Exception:
+                pass
     qtbot.waitUntil(lambda: net.key not in keys(page), timeout=10000)
 
 

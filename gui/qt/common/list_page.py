@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.qt.common.feedback import show_error
 from gui.qt.common.filter_proxy import RecordFilterProxy
 from gui.qt.common.table_models import RecordRole, RecordTableModel
+from gui.qt.common.tasks import Op, expected, message_of
 
 
 def fit_header_text(header: QHeaderView) -> None:
@@ -117,7 +119,7 @@ class ListPage(QWidget):
         refresh.setObjectName("actionRefresh")
         refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
         refresh.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        refresh.triggered.connect(lambda: self.window.session.refresh())
+        refresh.triggered.connect(lambda: self.main_window.session.refresh())
         self.addAction(refresh)
         row = QHBoxLayout()
         row.addWidget(toolbar, 1)
@@ -146,6 +148,52 @@ class ListPage(QWidget):
             self.no_match.show()
         else:
             self.no_match.hide()
+
+    # -- actions ------------------------------------------------------------------------------
+    def add_actions(self, toolbar, prefix: str, specs) -> dict[str, QAction]:
+        """Toolbar actions from ``(name, label, slot, needs)`` (needs: 0 none, 1 one row, 2 any rows);
+        each is named ``<prefix><Name>`` for tests and icons. ``update_actions`` enables them."""
+        made: dict[str, QAction] = {}
+        for name, label, slot, needs in specs:
+            act = QAction(label, self)
+            act.setObjectName(f"{prefix}{name[:1].upper()}{name[1:]}")
+            act.setProperty("needs", needs)
+            act.triggered.connect(lambda _=False, s=slot: s())
+            self.addAction(act)
+            toolbar.addAction(act)
+            made[name] = act
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.update_actions(made))
+        return made
+
+    def update_actions(self, actions: dict[str, QAction]) -> None:
+        n = len(self.selected_records())
+        for act in actions.values():
+            needs = act.property("needs")
+            act.setEnabled(needs == 0 or (needs == 1 and n == 1) or (needs == 2 and n >= 1))
+
+    def act_on_each(self, records: list, fn, title: str, done: str, pool, after=None) -> None:
+        """``fn(record)`` for each record, one change after the other off the UI thread; one sentence per
+        failure (the others still go), then ``done`` with the count ("Removed {n} volume(s)")."""
+        def work() -> list[str]:
+            failures = []
+            for rec in records:
+                try:
+                    fn(rec)
+                except Exception as exc:
+                    if not expected(exc):
+                        raise  # a bug: the crash reporter, not a sentence
+                    failures.append(message_of(exc))  # shown per record, in the engine's words
+            return failures
+
+        def finished(failures: list[str]) -> None:
+            if len(failures) < len(records):
+                self.statusMessage.emit(done.format(n=len(records) - len(failures)))
+            if failures:
+                show_error(self, title, "\n".join(failures))
+            if after is not None:
+                after()
+
+        Op(self, work, title).success(finished).run(pool)
 
     def selected_records(self) -> list:
         rows = self.view.selectionModel().selectedRows()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +22,7 @@ from gui.engine.networks import (
     disconnect,
     list_networks,
     network_problems,
+    remove_network,
 )
 from gui.qt.common import style
 from gui.qt.common.feedback import confirm
@@ -133,25 +133,17 @@ class NetworksPage(ListPage):
         self.last_dialog = None
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("networksToolbar")
-        self.actions_by_name: dict[str, QAction] = {}
-        for name, label, slot, needs in (
+        self.actions_by_name = self.add_actions(self.toolbar, "network", (
             ("create", "Create…", self.create, 0),
             ("connect", "Connect…", lambda: self.connect_selected(False), 1),
             ("disconnect", "Disconnect…", lambda: self.connect_selected(True), 1),
             ("remove", "Remove", self.remove_selected, 2),
-        ):
-            act = QAction(label, self)
-            act.setObjectName(f"network{name.capitalize()}")
-            act.setProperty("needs", needs)
-            act.triggered.connect(lambda _=False, s=slot: s())
-            self.addAction(act)
-            self.toolbar.addAction(act)
-            self.actions_by_name[name] = act
+        ))
         self.filter = QLineEdit(self)
         self.filter.setObjectName("networksFilter")
         self.filter.setPlaceholderText("Filter by name, subnet or container (Ctrl+F)")
         self.add_filter_row(self.toolbar, self.filter)
-        self.view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.view.selectionModel().selectionChanged.connect(self._update_actions)  # host/none: no connect
         self._reread = QTimer(self)
         self._reread.setSingleShot(True)
         self._reread.setInterval(REREAD_MS)
@@ -183,9 +175,7 @@ class NetworksPage(ListPage):
 
     def _update_actions(self, *args) -> None:
         rows = self.selected_records()
-        for act in self.actions_by_name.values():
-            needs = act.property("needs")
-            act.setEnabled(needs == 0 or (needs == 1 and len(rows) == 1) or (needs == 2 and len(rows) >= 1))
+        self.update_actions(self.actions_by_name)
         if len(rows) == 1 and rows[0].name in ("host", "none"):
             self.actions_by_name["connect"].setEnabled(False)
 
@@ -238,27 +228,8 @@ class NetworksPage(ListPage):
         if not rows:
             return
         engine = self.session.engine
-        from gui.engine.networks import remove_network
-
-        def work() -> list[str]:
-            failures = []
-            for net in rows:
-                try:
-                    remove_network(engine, net)
-                except Exception as exc:  # one sentence per network; the others still go
-                    failures.append(str(exc))
-            return failures
-
-        def done(failures: list[str]) -> None:
-            if len(failures) < len(rows):
-                self.statusMessage.emit(f"Removed {len(rows) - len(failures)} network(s)")
-            if failures:
-                from gui.qt.common.feedback import show_error
-
-                show_error(self, "Remove failed", "\n".join(failures))
-            self.refresh()
-
         names = ", ".join(n.name for n in rows[:8]) + (" …" if len(rows) > 8 else "")
         confirm(self, "Remove networks?", f"Remove {names}?", "Remove",
-                lambda _c: Op(self, work, "Remove failed").success(done).run(self.session.changes),
+                lambda _c: self.act_on_each(rows, lambda net: remove_network(engine, net), "Remove failed",
+                                            "Removed {n} network(s)", self.session.changes, self.refresh),
                 "Containers must be disconnected first; the engine's own networks stay.")

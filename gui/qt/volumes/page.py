@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -163,27 +162,18 @@ class VolumesPage(ListPage):
         self.last_dialog = None
         self.toolbar = QToolBar(self)
         self.toolbar.setObjectName("volumesToolbar")
-        self.actions_by_name: dict[str, QAction] = {}
-        for name, label, slot, needs in (
+        self.actions_by_name = self.add_actions(self.toolbar, "volume", (
             ("create", "Create…", self.create, 0),
             ("browse", "Browse files", self.browse_selected, 1),
             ("remove", "Remove", self.remove_selected, 2),
             ("prune", "Prune unused…", self.prune, 0),
             ("sizes", "Read sizes", self.read_sizes, 0),
-        ):
-            act = QAction(label, self)
-            act.setObjectName(f"volume{name.capitalize()}")
-            act.setProperty("needs", needs)
-            act.triggered.connect(lambda _=False, s=slot: s())
-            self.addAction(act)
-            self.toolbar.addAction(act)
-            self.actions_by_name[name] = act
+        ))
         self.filter = QLineEdit(self)
         self.filter.setObjectName("volumesFilter")
         self.filter.setPlaceholderText("Filter by name, driver or container (Ctrl+F)")
         self.add_filter_row(self.toolbar, self.filter)
         self.view.doubleClicked.connect(lambda _i: self.browse_selected())
-        self.view.selectionModel().selectionChanged.connect(self._update_actions)
         self._reread = QTimer(self)
         self._reread.setSingleShot(True)
         self._reread.setInterval(REREAD_MS)
@@ -245,10 +235,7 @@ class VolumesPage(ListPage):
 
     # -- actions ----------------------------------------------------------------------------
     def _update_actions(self, *args) -> None:
-        n = len(self.selected_records())
-        for act in self.actions_by_name.values():
-            needs = act.property("needs")
-            act.setEnabled(needs == 0 or (needs == 1 and n == 1) or (needs == 2 and n >= 1))
+        self.update_actions(self.actions_by_name)
 
     def create(self) -> None:
         dlg = CreateVolumeDialog(self)
@@ -278,28 +265,9 @@ class VolumesPage(ListPage):
         if in_use:
             info += "\n\nIn use, so the engine will refuse: " + "; ".join(in_use)
         engine = self.session.engine
-
-        def work() -> list[str]:
-            failures = []
-            for name in names:
-                try:
-                    remove_volume(engine, name)
-                except Exception as exc:  # shown per volume; the others still go
-                    failures.append(str(exc))
-            return failures
-
-        def done(failures: list[str]) -> None:
-            gone = len(names) - len(failures)
-            if gone:
-                self.statusMessage.emit(f"Removed {gone} volume(s)")
-            if failures:
-                from gui.qt.common.feedback import show_error
-
-                show_error(self, "Remove failed", "\n".join(failures))
-            self.refresh()
-
         confirm(self, "Remove volumes?", f"Remove {', '.join(names[:8])}{' …' if len(names) > 8 else ''}?",
-                "Remove", lambda _c: Op(self, work, "Remove failed").success(done).run(self.session.changes),
+                "Remove", lambda _c: self.act_on_each(names, lambda n: remove_volume(engine, n), "Remove failed",
+                                                      "Removed {n} volume(s)", self.session.changes, self.refresh),
                 info)
 
     def prune(self) -> None:
