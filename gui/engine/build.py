@@ -4,19 +4,25 @@
 per line of the build log as the engine sends it. `cancel()` may be called from any other thread: it
 closes the HTTP response (docker-py has no cancel), then makes sure no build container keeps running
 (moby#32417) and that the tag was not made (or points back where it pointed before).
+
+A frozen engine (SIGSTOP, overloaded) keeps the stream open and silent, and a long RUN step is silent
+too: after `idle_timeout` seconds without a line a watchdog pings the engine, and only an engine that
+does not answer ends the build. An engine that dies mid-build keeps the step's container (stopped, once
+it restarts): the build remembers it, and `remove_leftovers(engine)` removes it once the engine is back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, ErrorKind, translate
 from gui.engine.reference import split_reference
 from gui.engine.streams import CancellableStream, close_response
 
@@ -24,6 +30,41 @@ _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 _RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
 CACHE_HIT = " ---> Using cache"
+IDLE_TIMEOUT = 60.0  # seconds without a line before the build asks whether the engine is still there
+PING_TIMEOUT = 3.0  # seconds a live engine takes at most to answer a ping
+
+# Build-step containers of builds the engine went away under, by engine URL (see remove_leftovers).
+_leftovers: dict[str, set[str]] = {}
+_leftovers_lock = threading.Lock()
+
+
+def _leave(url: str, container_ids) -> None:
+    if container_ids:
+        with _leftovers_lock:
+            _leftovers.setdefault(url, set()).update(container_ids)
+
+
+def leftover_containers(url: str) -> set[str]:
+    """The build-step containers left behind on the engine at ``url``, not removed yet."""
+    with _leftovers_lock:
+        return set(_leftovers.get(url, ()))
+
+
+def remove_leftovers(engine: Engine) -> list[str]:
+    """Remove the build-step containers that builds left behind when this engine went away under them
+    (or a cancel could not confirm the stop); returns the ids removed. Run it once the engine is back:
+    an id the engine no longer knows is forgotten, one it could not be asked about is kept for later."""
+    removed = []
+    for cid in sorted(leftover_containers(engine.url)):
+        try:
+            engine.call(lambda api, c: api.remove_container(c, force=True), cid)
+            removed.append(cid)
+        except EngineError as exc:
+            if exc.kind != ErrorKind.NOT_FOUND:
+                continue
+        with _leftovers_lock:
+            _leftovers.get(engine.url, set()).discard(cid)
+    return removed
 
 
 @dataclass(frozen=True)
@@ -79,6 +120,7 @@ class ImageBuild(CancellableStream):
         buildargs: dict[str, str] | None = None,
         nocache: bool = False,
         dockerfile: str = "Dockerfile",
+        idle_timeout: float = IDLE_TIMEOUT,
     ):
         super().__init__()
         self.engine = engine
@@ -94,16 +136,33 @@ class ImageBuild(CancellableStream):
         self._containers: list[str] = []
         self._tag_before: str | None = None
         self._started = False
+        self.idle_timeout = idle_timeout
+        self._last_line = 0.0  # time.monotonic() of the last chunk from the engine
+        self._stalled = False  # the watchdog ended the stream: the engine stopped answering
+        self._over = threading.Event()  # the stream ended (the watchdog stops)
 
     # -- cancel -------------------------------------------------------------------------
-    def cancel(self, timeout: float = 15.0) -> None:
-        """Stop the build from any thread; returns once no build container of it runs any more."""
-        self.close()
-        if self._started:
-            self._reap(timeout)
+    def cancel(self, timeout: float = 15.0) -> bool:
+        """Stop the build from any thread: best effort, never raises.
 
-    def _reap(self, timeout: float) -> None:
-        """Wait for the engine to drop the build's containers (kill them if it does not); undo the tag."""
+        Returns True once no build container of it runs any more, False when that could not be
+        confirmed (the engine does not answer: frozen or gone); its build-step containers are then
+        remembered for ``remove_leftovers``."""
+        self.close()
+        if not self._started:
+            return True
+        try:
+            self.engine.ping(timeout=PING_TIMEOUT)  # a frozen engine would hold each call below 15 s
+            if self._reap(timeout):
+                return True
+        except Exception:  # EngineError, or whatever docker-py raised under it
+            pass
+        _leave(self.engine.url, self._containers)
+        return False
+
+    def _reap(self, timeout: float) -> bool:
+        """Wait for the engine to drop the build's containers (kill them if it does not); undo the tag.
+        False when one still runs at the deadline; raises when the engine fails to answer."""
         api = self.engine.api()
         deadline = time.monotonic() + timeout
         kill_after = time.monotonic() + 2.0
@@ -112,8 +171,10 @@ class ImageBuild(CancellableStream):
             for cid in list(self._containers):
                 try:
                     state = api.inspect_container(cid)["State"]
-                except Exception:
-                    continue  # gone: the engine removed it
+                except Exception as exc:
+                    if getattr(exc, "status_code", None) == 404:
+                        continue  # gone: the engine removed it
+                    raise
                 if state.get("Running") and time.monotonic() > kill_after:
                     with contextlib.suppress(Exception):
                         api.remove_container(cid, force=True)
@@ -126,6 +187,7 @@ class ImageBuild(CancellableStream):
                 break
             time.sleep(0.1)
         self._undo_tag(api)
+        return not alive
 
     def _undo_tag(self, api) -> None:
         try:
@@ -154,9 +216,16 @@ class ImageBuild(CancellableStream):
         except Exception:
             self._tag_before = None
         api = self.engine.stream_api()
+        self._last_line = time.monotonic()
+        threading.Thread(target=self._watch, name="image-build-watchdog", daemon=True).start()
         try:
             yield from self._run(api)
+        except EngineError as exc:
+            if exc.connection_lost:  # the engine keeps the step's container: remove it once it is back
+                _leave(self.engine.url, self._containers)
+            raise
         finally:
+            self._over.set()
             response = self._let_go()
             if response is not None:
                 with contextlib.suppress(Exception):
@@ -166,6 +235,34 @@ class ImageBuild(CancellableStream):
     def _cut(self, response) -> None:
         # docker-py's reader of the build takes a closed response as the end of the stream.
         close_response(response)
+
+    def _watch(self) -> None:
+        """After ``idle_timeout`` s without a line, ping the engine: a quiet step of a live engine goes on,
+        an engine that does not answer ends the stream (``_run`` then raises the stall error)."""
+        while not self._over.is_set() and not self.closed:
+            left = self._last_line + self.idle_timeout - time.monotonic()
+            if left > 0:
+                self._over.wait(left)
+                continue
+            try:
+                self.engine.ping(timeout=PING_TIMEOUT)
+            except EngineError:
+                with self._lock:
+                    if self._over.is_set() or self.closed:
+                        return
+                    self._stalled = True
+                    held = self._held
+                if held is not None:
+                    self._cut(held)
+                return
+            self._last_line = time.monotonic()
+
+    def _stall_error(self) -> EngineError:
+        return EngineError(
+            f"Docker Engine at {self.engine.url} stopped answering: the build printed nothing for "
+            f"{self.idle_timeout:g} s and the engine did not answer a ping (frozen or overloaded?).",
+            ErrorKind.TIMEOUT,
+        )
 
     def _run(self, api) -> Iterator[BuildLine]:
         self._hold_responses_of(api)  # docker-py's build() gives no handle on its response
@@ -188,12 +285,15 @@ class ImageBuild(CancellableStream):
             if self.closed:
                 yield self._cancelled_line(0, 0)
                 return
+            if self._stalled:
+                raise self._stall_error() from None
             raise translate(exc, self.engine.url) from None
         step = total = 0
         instruction = ""
         pending = ""
         try:
             for chunk in chunks:
+                self._last_line = time.monotonic()
                 if "aux" in chunk and isinstance(chunk["aux"], dict) and chunk["aux"].get("ID"):
                     self.image_id = chunk["aux"]["ID"]
                     continue
@@ -225,12 +325,16 @@ class ImageBuild(CancellableStream):
             if self.closed:
                 yield self._cancelled_line(step, total)
                 return
+            if self._stalled:
+                raise self._stall_error() from None
             raise translate(exc, self.engine.url) from None
         if pending.strip():
             yield self._parse(pending.rstrip("\r"), step, total)
         if self.closed:
             yield self._cancelled_line(step, total)
             return
+        if self._stalled:
+            raise self._stall_error()
         if not self.image_id:
             raise BuildError(
                 "the build ended without an image (the engine stopped answering?)", step, instruction

@@ -145,8 +145,25 @@ class Engine:
 
         return self.call(get)
 
-    def ping(self) -> bool:
-        return bool(self.call(lambda api: api.ping()))
+    def ping(self, timeout: float | None = None) -> bool:
+        """Ask the engine whether it is there. With ``timeout`` (seconds) an engine that does not answer
+        that soon raises EngineError of kind TIMEOUT: a frozen engine (SIGSTOP, overloaded) accepts the
+        connection and then says nothing, so only a short read timeout tells it apart from a slow call."""
+        if timeout is None:
+            return bool(self.call(lambda api: api.ping()))
+        quick = getattr(self._local, "quick", None)
+        if quick is None or quick.timeout != timeout:
+            if quick is not None:
+                quick.close()
+            # /_ping answers on any API version: no negotiation, which would wait REQUEST_TIMEOUT.
+            version = self._version or docker.constants.MINIMUM_DOCKER_API_VERSION
+            quick = self._local.quick = _api(self.target, version, timeout)
+        try:
+            return bool(quick.ping())
+        except Exception as exc:
+            quick.close()  # a timed-out connection is not used again
+            self._local.quick = None
+            raise translate(exc, self.url) from None
 
     def list_images(self) -> list[ImageInfo]:
         summaries = self.call(lambda api: api.images(all=False))
@@ -163,9 +180,10 @@ class Engine:
         return [container_info(s) for s in summaries]
 
     def close(self) -> None:
-        api = getattr(self._local, "api", None)
-        if api is not None:
-            api.close()
-            self._local.api = None
+        for name in ("api", "quick"):
+            api = getattr(self._local, name, None)
+            if api is not None:
+                api.close()
+                setattr(self._local, name, None)
 
 

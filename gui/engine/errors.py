@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import errno
+import http.client
 import re
 import ssl
 from enum import Enum
 
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 
 class ErrorKind(str, Enum):
@@ -110,6 +112,23 @@ def unreachable(url: str) -> EngineError:
     return EngineError(f"Docker Engine is not reachable at {url}: is it running?", ErrorKind.UNREACHABLE)
 
 
+def went_away(url: str) -> EngineError:
+    return EngineError(f"Docker Engine at {url} went away in the middle of an answer: did it stop or crash?",
+                       ErrorKind.UNREACHABLE)
+
+
+def _broke_mid_answer(exc: BaseException) -> bool:
+    """The connection broke while an answer was being read: urllib3's "Connection broken:
+    IncompleteRead(0 bytes read)" (a ProtocolError; requests' ChunkedEncodingError around it), which
+    is what a build or log stream gets when the engine dies under it."""
+    for e in _chain(exc):
+        if isinstance(e, http.client.IncompleteRead | requests.exceptions.ChunkedEncodingError):
+            return True
+        if isinstance(e, urllib3.exceptions.ProtocolError) and str(e).startswith("Connection broken"):
+            return True
+    return False
+
+
 def translate(exc: BaseException, url: str) -> EngineError:
     """Turn any exception from docker-py, requests or the socket into an EngineError."""
     if isinstance(exc, EngineError):
@@ -124,6 +143,8 @@ def translate(exc: BaseException, url: str) -> EngineError:
         return EngineError(text, kind, status)
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
         return EngineError(f"Docker Engine at {url} did not answer in time.", ErrorKind.TIMEOUT)
+    if _broke_mid_answer(exc):
+        return went_away(url)
     reason = "" if url.startswith(("unix://", "npipe://")) else connection_reason(exc)
     if reason:
         return EngineError(f"Cannot connect to {url}: {reason}.", ErrorKind.UNREACHABLE)

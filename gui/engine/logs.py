@@ -48,9 +48,10 @@ class LogEnded:
     """The follow ended: ``message`` says why ("container exited (code 0)")."""
 
     message: str
-    state: str = ""  # the container's state then, "" when it is gone
+    state: str = ""  # the container's state then, "" when it is gone (or the engine is)
     exit_code: int | None = None
     extra: dict = field(default_factory=dict, compare=False)
+    engine_lost: bool = False  # the engine went away or stopped answering: follow on once it is back
 
 
 class LineDecoder:
@@ -302,7 +303,7 @@ class LogFollower(CancellableStream):
     """Follow a container's log: the last ``tail`` lines, then new ones as they come.
 
     Yields LogBatch items, and a final LogEnded when the container stops, is removed, or the
-    engine goes away. A response the engine ends while the container still runs is reopened
+    engine goes away or stops answering (``engine_lost``: never an exception). A response the engine ends while the container still runs is reopened
     from the last line's timestamp. ``close()`` from any thread ends the iteration at once.
     With ``after_stamp`` (the timestamp of the last line already shown) it starts right after that
     line instead of with the tail: a view resumes a container that was started again.
@@ -325,7 +326,8 @@ class LogFollower(CancellableStream):
         try:
             tty = _is_tty(self.engine, self.container_id)
         except EngineError as exc:
-            yield LogEnded(str(exc) if exc.kind != "not_found" else "container was removed")
+            yield LogEnded(str(exc) if exc.kind != "not_found" else "container was removed",
+                           engine_lost=exc.connection_lost)
             return
         while not self.closed:
             reader = LogReader(self.engine, self.container_id, follow=True, timestamps=True, tail=tail,
@@ -347,11 +349,15 @@ class LogFollower(CancellableStream):
             except EngineError as exc:
                 if self.closed:
                     return
-                yield LogEnded(self._why(str(exc)))
+                yield self._why(exc)
                 return
             if self.closed:
                 return
-            state, code = container_state(self.engine, self.container_id)
+            try:
+                state, code = container_state(self.engine, self.container_id)
+            except EngineError as exc:  # the stream ended because the engine went away (killed)
+                yield LogEnded(str(exc), engine_lost=exc.connection_lost)
+                return
             if state in ("running", "paused") and reopened < 5:
                 # The engine ended a stream of a live container (docker-py #931 and friends).
                 reopened += 1
@@ -362,12 +368,14 @@ class LogFollower(CancellableStream):
             yield LogEnded(ended_message(state, code, self.engine.url), state, code)
             return
 
-    def _why(self, fallback: str) -> str:
+    def _why(self, error: EngineError) -> LogEnded:
         try:
             state, code = container_state(self.engine, self.container_id)
         except EngineError as exc:
-            return str(exc)
-        return ended_message(state, code, self.engine.url) if state not in ("running", "paused") else fallback
+            return LogEnded(str(exc), engine_lost=exc.connection_lost)
+        if state in ("running", "paused"):
+            return LogEnded(str(error), engine_lost=error.connection_lost)
+        return LogEnded(ended_message(state, code, self.engine.url))
 
 
 def older_lines(engine: Engine, container_id: str, before_stamp: str, count: int,

@@ -16,6 +16,15 @@ import time
 import docker
 
 
+def _alive(pid: int) -> bool:
+    """The process runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 class PrivateDockerd:
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="aics-d-", dir="/tmp")
@@ -57,9 +66,33 @@ class PrivateDockerd:
         except Exception:
             return False
 
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the daemon itself (SIGSTOP freezes it, SIGCONT thaws it)."""
+        os.kill(self.proc.pid, sig)
+
+    def crash(self) -> None:
+        """Kill the daemon as a crash would (SIGKILL); ``start()`` then restarts it on the same data root.
+
+        Its containerd dies with it but stays a zombie when PID 1 does not reap, and the next daemon
+        would take the pid in its pid file for a live containerd and wait for it in vain: remove it.
+        """
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        pidfile = os.path.join(self.root, "exec", "containerd", "containerd.pid")
+        try:
+            with open(pidfile) as fh:
+                pid = int(fh.read().strip() or 0)
+        except (OSError, ValueError):
+            return
+        deadline = time.monotonic() + 10
+        while pid and time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        os.remove(pidfile)
+
     def stop(self, timeout: float = 30) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        os.kill(self.proc.pid, signal.SIGCONT)  # a frozen daemon would not act on SIGTERM
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout)

@@ -50,6 +50,19 @@ def test_timeout():
     assert err.kind == "timeout" and err.connection_lost
 
 
+def test_connection_broken_mid_answer_says_the_engine_went_away():
+    import http.client
+
+    import urllib3.exceptions
+
+    lost = http.client.IncompleteRead(b"")
+    broken = urllib3.exceptions.ProtocolError(f"Connection broken: {lost!r}", lost)
+    for exc in (broken, requests.exceptions.ChunkedEncodingError(broken)):
+        err = translate(exc, "unix:///s.sock")
+        assert err.kind == "unreachable" and err.connection_lost
+        assert str(err) == "Docker Engine at unix:///s.sock went away in the middle of an answer: did it stop or crash?"
+
+
 def test_engine_on_missing_socket_raises_engine_error_not_traceback(tmp_path):
     engine = Engine(resolve_engine(f"unix://{tmp_path}/none.sock"))
     with pytest.raises(EngineError) as info:

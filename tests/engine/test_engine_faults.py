@@ -1,0 +1,177 @@
+"""Engine faults against a private dockerd of the test's own: frozen (SIGSTOP) and killed (SIGKILL, then
+started again on the same data root) in the middle of a build or a log follow."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+
+import docker
+import pytest
+
+from gui.engine import Engine, EngineError, resolve_engine
+from gui.engine.build import ImageBuild, leftover_containers, remove_leftovers
+from gui.engine.logs import LogBatch, LogEnded, LogFollower
+from tests.support.busybox import build_busybox
+from tests.support.waits import wait_until
+
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(120)]
+
+SLOW_STEP = 'RUN echo "step started" && sleep 30\n'
+COUNTER = ["sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done"]
+
+
+@pytest.fixture
+def daemon(private_dockerd):
+    """The private dockerd, started, with the busybox image; (daemon, docker-py client, app engine)."""
+    private_dockerd.start()
+    api = docker.APIClient(base_url=private_dockerd.url, version="auto", timeout=60)
+    build_busybox(api)
+    engine = Engine(resolve_engine(private_dockerd.url))
+    yield private_dockerd, api, engine
+    if private_dockerd.proc.poll() is None:
+        private_dockerd.send_signal(signal.SIGCONT)
+    engine.close()
+    api.close()
+
+
+class Drain:
+    """Iterate a stream on a thread: its items on a queue, then the exception it ended with (or None)."""
+
+    def __init__(self, stream):
+        self.items: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.ended = threading.Event()
+        threading.Thread(target=self._run, args=(stream,), daemon=True).start()
+
+    def _run(self, stream) -> None:
+        try:
+            for item in stream:
+                self.items.put(item)
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            self.error = exc
+        finally:
+            self.ended.set()
+
+    def wait_for(self, pred, timeout: float = 20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                item = self.items.get(timeout=0.05)
+            except queue.Empty:
+                if self.ended.is_set() and self.items.empty():
+                    break
+                continue
+            if pred(item):
+                return item
+        raise AssertionError(f"no such item (the stream ended with {self.error!r})")
+
+
+def slow_build(tmp_path, engine: Engine, tag: str, **kwargs) -> tuple[ImageBuild, Drain, str]:
+    """A build whose second step runs for 30 s; returns once that step's container runs, with its id."""
+    (tmp_path / "Dockerfile").write_text(f"FROM aics-test/busybox:latest\n{SLOW_STEP}")
+    build = ImageBuild(engine, tmp_path, tag, **kwargs)
+    drain = Drain(build)
+    running = drain.wait_for(lambda line: bool(line.container_id))
+    drain.wait_for(lambda line: line.text == "step started")
+    return build, drain, running.container_id
+
+
+def test_ping_tells_a_frozen_engine_within_its_timeout(daemon):
+    d, _api, engine = daemon
+    assert engine.ping(timeout=1.0)
+    d.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    with pytest.raises(EngineError) as info:
+        engine.ping(timeout=1.0)
+    assert time.monotonic() - t0 < 2.0
+    assert info.value.kind == "timeout"
+    d.send_signal(signal.SIGCONT)
+    assert engine.ping(timeout=1.0)
+
+
+def test_build_on_a_frozen_engine_ends_in_words(daemon, tmp_path):
+    d, api, engine = daemon
+    build, drain, cid = slow_build(tmp_path, engine, "faults/frozen:1", idle_timeout=1.0)
+    d.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    assert drain.ended.wait(10), "the build stream stays silent on a frozen engine"
+    assert time.monotonic() - t0 < 1.0 + 3.0 + 2.0  # idle timeout + ping timeout + slack
+    assert isinstance(drain.error, EngineError) and drain.error.kind == "timeout", drain.error
+    assert str(drain.error) == (
+        f"Docker Engine at {d.url} stopped answering: the build printed nothing for 1 s and the engine "
+        "did not answer a ping (frozen or overloaded?).")
+    t0 = time.monotonic()
+    assert build.cancel() is False, "a frozen engine cannot confirm the stop"
+    assert time.monotonic() - t0 < 5.0
+    assert cid in leftover_containers(d.url)
+    d.send_signal(signal.SIGCONT)
+    remove_leftovers(engine)
+    wait_until(lambda: not api.containers(all=True, filters={"id": cid}), 15, "the build container's removal")
+    assert not leftover_containers(d.url)
+
+
+def test_quiet_step_of_a_live_engine_goes_on(daemon, tmp_path):
+    _d, _api, engine = daemon
+    (tmp_path / "Dockerfile").write_text("FROM aics-test/busybox:latest\nRUN sleep 3\n")
+    build = ImageBuild(engine, tmp_path, "faults/quiet:1", idle_timeout=0.5)
+    lines = list(build)
+    assert lines[-1].done and build.image_id
+
+
+def test_cancel_on_a_frozen_engine_returns_at_once_and_never_raises(daemon, tmp_path):
+    d, api, engine = daemon
+    build, drain, cid = slow_build(tmp_path, engine, "faults/cancel:1")
+    d.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    assert build.cancel() is False
+    assert time.monotonic() - t0 < 5.0, "cancel waits on the frozen engine"
+    assert drain.ended.wait(5) and drain.error is None
+    assert drain.items.queue[-1].cancelled
+    d.send_signal(signal.SIGCONT)
+    remove_leftovers(engine)  # the engine drops the build itself, or this removes its container
+    wait_until(lambda: not api.containers(all=True, filters={"id": cid}), 15, "the build container's removal")
+    build2 = ImageBuild(engine, tmp_path, "faults/cancel:2")
+    drain2 = Drain(build2)
+    drain2.wait_for(lambda line: bool(line.container_id))
+    assert build2.cancel() is True, "a live engine confirms the stop"
+
+
+def test_engine_killed_mid_build_went_away_and_its_container_is_removed_when_back(daemon, tmp_path):
+    d, api, engine = daemon
+    _build, drain, cid = slow_build(tmp_path, engine, "faults/killed:1")
+    d.crash()
+    assert drain.ended.wait(10)
+    assert isinstance(drain.error, EngineError), drain.error
+    assert drain.error.kind == "unreachable"
+    assert str(drain.error) == (f"Docker Engine at {d.url} went away in the middle of an answer: "
+                                "did it stop or crash?")
+    assert cid in leftover_containers(d.url)
+    assert remove_leftovers(engine) == [] and cid in leftover_containers(d.url), "kept while the engine is away"
+    d.start()
+    full = next(c["Id"] for c in api.containers(all=True) if c["Id"].startswith(cid))
+    assert remove_leftovers(engine) == [cid]
+    assert not api.containers(all=True, filters={"id": full})
+    assert not leftover_containers(d.url)
+
+
+def test_followed_log_ends_with_log_ended_when_the_engine_is_killed(daemon):
+    d, api, engine = daemon
+    c = api.create_container("aics-test/busybox:latest", COUNTER,
+                             host_config=api.create_host_config(restart_policy={"Name": "always"}))
+    api.start(c["Id"])
+    drain = Drain(LogFollower(engine, c["Id"], tail=0))
+    first = drain.wait_for(lambda item: isinstance(item, LogBatch) and len(item))
+    d.crash()
+    ended = drain.wait_for(lambda item: isinstance(item, LogEnded), timeout=10)
+    assert drain.ended.wait(5) and drain.error is None, drain.error
+    assert ended.engine_lost and ended.state == ""
+    assert d.url in ended.message
+    d.start()  # the restart policy starts the container again
+    wait_until(lambda: api.inspect_container(c["Id"])["State"]["Running"], 20, "the container's restart")
+    again = Drain(LogFollower(engine, c["Id"], after_stamp=first.stamps[-1]))
+    batch = again.wait_for(lambda item: isinstance(item, LogBatch) and len(item))
+    assert batch.stamps[0] > first.stamps[-1]
+    api.remove_container(c["Id"], force=True)
