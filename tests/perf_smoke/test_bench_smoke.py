@@ -104,7 +104,8 @@ def test_build_log(engine_required):
 def test_predict(engine_required):
     r = run_bench("bench_predict.py", "--drops", "1", "--batch", "3", "--runs", "1", "--pictures", "3",
                   "--models", "sklearn-image", "--server-seconds", "0.5", timeout=240)
-    has_keys(r, "drop_to_painted_ms.median", "batch.longest_ui_stall_ms", "servers.sklearn-image.p99_ms",
+    has_keys(r, "drop_to_painted_ms.median", "batch.longest_ui_stall_ms", "batch.while_late.where",
+             "batch.idle_page_3s", "servers.sklearn-image.p99_ms",
              "docker_run_per_picture.sklearn-image.median_s", "pictures.formats", "load_average_before")
     assert r["batch"]["all_answered"], r["batch"]
 
