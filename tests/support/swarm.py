@@ -121,7 +121,8 @@ class SwarmNode:
     def start(self, timeout: float = 60) -> None:
         config = os.path.join(self.root, "daemon.json")
         with open(config, "w") as fh:
-            json.dump({}, fh)  # not /etc/docker/daemon.json, whatever it holds
+            # not /etc/docker/daemon.json, whatever it holds; plain HTTP to the test registry on the link
+            json.dump({"insecure-registries": ["10.213.0.0/16"]}, fh)
         with open(self.log_path, "ab") as log:
             # A UTS namespace of its own too, so the node's hostname says which node it is.
             dockerd = ["dockerd", "--host", self.url, "--config-file", config,
@@ -309,4 +310,49 @@ class TwoNodeSwarm:
             _run("ip", "link", "del", self.host_if, check=False)
         for ns in reversed(self._made_ns):
             _run("ip", "netns", "del", ns, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class LinkRegistry:
+    """Debian's docker-registry on the host's address in the link (plain HTTP; both nodes may use it:
+    their daemons trust 10.213.0.0/16 as insecure registries). ``address`` is host:port."""
+
+    def __init__(self, swarm: TwoNodeSwarm):
+        from tests.support.servers import free_port
+
+        self.root = tempfile.mkdtemp(prefix="aics-swarm-reg-", dir="/tmp")
+        self.address = f"{swarm.host_address}:{free_port()}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 20) -> LinkRegistry:
+        import urllib.request
+
+        binary = shutil.which("docker-registry")
+        if binary is None:
+            raise RuntimeError("docker-registry is not installed (apt-get install docker-registry)")
+        config = os.path.join(self.root, "config.yml")
+        with open(config, "w") as fh:
+            fh.write("version: 0.1\nlog:\n  level: warn\n"
+                     f"storage:\n  filesystem:\n    rootdirectory: {self.root}/data\n"
+                     f"http:\n  addr: {self.address}\n  secret: aics-test-only\n")
+        with open(os.path.join(self.root, "registry.log"), "ab") as log:
+            self.proc = subprocess.Popen([binary, "serve", config], stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://{self.address}/v2/", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"docker-registry did not answer at {self.address}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         shutil.rmtree(self.root, ignore_errors=True)

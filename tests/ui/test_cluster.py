@@ -233,3 +233,43 @@ def test_deploy_as_service_after_a_build(open_window, qtbot, two_node_swarm, swa
     assert w.pages.currentWidget() is page
     assert page.last_dialog.objectName() == "deployDialog" and page.last_dialog.image.text() == swarm_images["v2"]
     page.last_dialog.reject()
+
+
+def test_a_local_only_image_is_pushed_and_the_pushed_reference_deployed(open_window, qtbot, two_node_swarm,
+                                                                          swarm_images):
+    """Two nodes and an image only this engine has: the dialog says so, pushes it (with progress) to a
+    registry both nodes reach, and deploys the pushed reference; both nodes pull it and run it."""
+    from tests.support.swarm import LinkRegistry
+
+    registry = LinkRegistry(two_node_swarm).start()
+    manager = Engine(EngineTarget(two_node_swarm.manager.url, "test swarm"))
+    w = open_window(two_node_swarm.manager.url)
+    page = cluster(w)
+    name = f"aicstest-{RUN_ID}-pushed"
+    try:
+        qtbot.waitUntil(lambda: page.nodes.rowCount() == 2, timeout=15000)
+        dialog = page.deploy(swarm_images["v1"])
+        qtbot.waitUntil(lambda: dialog.push_button.isVisible(), timeout=10000)
+        pushed = f"{registry.address}/aicstest-{RUN_ID}/digits:pushed"
+        dialog.push_to.setText(pushed)
+        dialog.push_button.click()
+        qtbot.waitUntil(lambda: dialog.image.text() == pushed, timeout=60000)
+        assert dialog.push_progress.value() == dialog.push_progress.maximum() > 0
+        assert dialog.warning.text().startswith(f"Pushed {pushed}")
+        dialog.name.setText(name)
+        dialog.replicas.setValue(2)
+        assert dialog.deploy_button.isEnabled()
+        dialog.deploy_button.click()
+        qtbot.waitUntil(lambda: page.selected_service() is not None and page.selected_service().name == name,
+                        timeout=15000)
+        qtbot.waitUntil(lambda: len(page.tasks.running()) == 2, timeout=90000)
+        assert {t.node for t in page.tasks.running()} == {"aics-manager", "aics-worker"}
+        assert {t.image for t in page.tasks.running()} == {pushed}
+    finally:
+        svc = page.services.by_name(name)
+        if svc is not None:
+            from gui.engine.services import remove_service
+
+            remove_service(manager, svc.id)
+        manager.close()
+        registry.stop()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from gui.engine.service_spec import RESTART_CONDITIONS, ServiceSpec
 from gui.qt.common import style
-from gui.qt.common.tasks import Op
+from gui.qt.common.tasks import Op, Stream
 
 PROTOCOL_PORT = "ai-container-studio.port"
 
@@ -110,6 +111,22 @@ class DeployDialog(QDialog):
         self.warning.setObjectName("deployWarning")
         self.warning.setWordWrap(True)
         style.set_role(self.warning, "warning")
+        # Local-only image on a multi-node swarm: push it to a registry every node reaches, deploy that.
+        self.push_to = QLineEdit(self)
+        self.push_to.setObjectName("deployPushTo")
+        self.push_to.setPlaceholderText("registry.example:5000/team/model:1")
+        self.push_button = QPushButton("Push and deploy that", self)
+        self.push_button.setObjectName("deployPush")
+        self.push_button.clicked.connect(self.push)
+        self.push_progress = QProgressBar(self)
+        self.push_progress.setObjectName("deployPushProgress")
+        self.push_progress.setFormat("%v of %m layers pushed")
+        self.push_row = QHBoxLayout()
+        for w in (self.push_to, self.push_button, self.push_progress):
+            self.push_row.addWidget(w)
+            w.hide()
+        self._push_stream: Stream | None = None
+        self._layers: dict[str, bool] = {}
         self.problem = QLabel(self)
         self.problem.setObjectName("deployProblem")
         self.problem.setWordWrap(True)
@@ -150,6 +167,7 @@ class DeployDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.warning)
+        layout.addLayout(self.push_row)
         layout.addWidget(QLabel("The same with the Docker CLI:", self))
         layout.addLayout(cli_row)
         layout.addWidget(self.problem)
@@ -192,7 +210,61 @@ class DeployDialog(QDialog):
             self.warning.setText(
                 f"⚠ {self.image.text()} exists only on this engine: the other {len(self.nodes) - 1} node(s) "
                 "cannot get it and their tasks will fail with 'No such image'. Push it to a registry every "
-                "node reaches (Images page, Push…) and deploy the pushed reference, or load it on each node.")
+                "node reaches and deploy the pushed reference (or load it on each node).")
+            self.push_to.show()
+            self.push_button.show()
+
+    # -- push (the engine's own push, with progress) -------------------------------------------------------
+    def push(self) -> None:
+        from gui.engine.actions import tag_image
+        from gui.engine.registry import push
+
+        ref = self.push_to.text().strip()
+        if not ref:
+            self.problem.setText("⚠ Give the registry reference to push to (registry:port/repository:tag).")
+            return
+        engine, image = self.session.engine, self.image.text().strip()
+        self.push_button.setEnabled(False)
+        self.deploy_button.setEnabled(False)
+        self._layers = {}
+        self.push_progress.setRange(0, 0)
+        self.push_progress.show()
+
+        def start(_none) -> None:
+            self._push_stream = Stream(self, push(engine, ref), "deploy-push")
+            self._push_stream.item.connect(self._on_push_item)
+            self._push_stream.failed.connect(self._on_push_failed)
+            self._push_stream.start()
+
+        Op(self, lambda: tag_image(engine, image, ref), "Tag failed").success(start) \
+            .failure(self._on_push_failed).run(self.session.changes)
+
+    def _on_push_item(self, item) -> None:
+        from gui.engine.registry import LayerProgress, TransferResult
+
+        if isinstance(item, LayerProgress):
+            self._layers[item.id] = item.done
+            self.push_progress.setRange(0, len(self._layers))
+            self.push_progress.setValue(sum(self._layers.values()))
+        elif isinstance(item, TransferResult):
+            self.push_progress.setRange(0, max(1, len(self._layers)))
+            self.push_progress.setValue(self.push_progress.maximum())
+            self.image.setText(item.reference)
+            self.warning.setText(f"Pushed {item.reference}: every node pulls it from there.")
+            for w in (self.push_to, self.push_button):
+                w.hide()
+            self._update()
+
+    def _on_push_failed(self, exc) -> None:
+        self.problem.setText(f"⚠ Push failed: {exc}")
+        self.push_button.setEnabled(True)
+        self.push_progress.hide()
+        self._update()
+
+    def done(self, result: int) -> None:
+        if self._push_stream is not None:
+            self._push_stream.stop()
+        super().done(result)
 
     def spec(self) -> ServiceSpec:
         env = []
