@@ -92,8 +92,10 @@ def workload_from_service(spec: dict, image_labels: dict | None = None) -> Workl
     )
 
 
-def workload_from_container(inspect: dict, image_labels: dict | None = None) -> Workload:
-    """From a running container's inspect data (one replica)."""
+def workload_from_container(inspect: dict, image_labels: dict | None = None, image_env: list[str] | None = None
+                            ) -> Workload:
+    """From a running container's inspect data (one replica); ``image_env``: the image's own ``Env``,
+    left out (the image brings it)."""
     config = inspect.get("Config") or {}
     host = inspect.get("HostConfig") or {}
     labels = image_labels if image_labels is not None else (config.get("Labels") or {})
@@ -105,8 +107,9 @@ def workload_from_container(inspect: dict, image_labels: dict | None = None) -> 
         image=config.get("Image", ""),
         port=port,
         published_port=published,
-        env=tuple((k, v) for k, v in _env(config.get("Env")) if k not in ("PATH", "LANG", "GPG_KEY",
-                                                                         "PYTHON_VERSION", "PYTHON_SHA256")),
+        env=tuple((k, v) for k, v in _env(config.get("Env"))
+                  if f"{k}={v}" not in (image_env or ()) and k not in ("PATH", "LANG", "GPG_KEY", "PYTHON_VERSION",
+                                                                        "PYTHON_SHA256")),
         cpu_limit=(host.get("NanoCpus") or 0) / 1e9,
         memory_limit=int(host.get("Memory") or 0),
         memory_request=int(host.get("MemoryReservation") or 0),

@@ -273,3 +273,35 @@ def test_a_local_only_image_is_pushed_and_the_pushed_reference_deployed(open_win
             remove_service(manager, svc.id)
         manager.close()
         registry.stop()
+
+
+def test_export_a_running_container_for_kubernetes(open_window, qtbot, two_node_swarm, swarm_images, tmp_path,
+                                                   test_labels):
+    """The Containers page's "Export for Kubernetes…" (through the window, as its menu does): one replica with
+    the container's limits, env and port, valid for the Kubernetes API models."""
+    import docker
+    import yaml
+    from kubernetes.client import ApiClient
+
+    api = docker.APIClient(base_url=two_node_swarm.manager.url, version="1.41", timeout=60)
+    c = api.create_container(swarm_images["v1"], name=f"aicstest-{RUN_ID}-exp", labels=test_labels,
+                             environment={"TOP_K": "3"}, ports=[8080],
+                             host_config=api.create_host_config(mem_limit="512m", port_bindings={8080: 0}))
+    try:
+        api.start(c["Id"])
+        w = open_window(two_node_swarm.manager.url)
+        w.cluster_page.export_container(c["Id"], str(tmp_path))
+        qtbot.waitUntil(lambda: len(w.cluster_page.exported) == 2, timeout=10000)
+        k8s, stack = w.cluster_page.exported
+        docs = list(yaml.safe_load_all(k8s.read_text()))
+        assert [d["kind"] for d in docs] == ["Deployment", "Service", "InferenceService"]
+        client = ApiClient()
+        for doc, model in ((docs[0], "V1Deployment"), (docs[1], "V1Service")):
+            assert client.sanitize_for_serialization(client._ApiClient__deserialize(doc, model)) == doc
+        container = docs[0]["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == swarm_images["v1"] and container["env"] == [{"name": "TOP_K", "value": "3"}]
+        assert container["resources"] == {"limits": {"memory": "512Mi"}} and docs[0]["spec"]["replicas"] == 1
+        assert yaml.safe_load(stack.read_text())["services"][f"aicstest-{RUN_ID}-exp"]["deploy"]["replicas"] == 1
+    finally:
+        api.remove_container(c["Id"], force=True)
+        api.close()

@@ -546,6 +546,30 @@ class ClusterPage(QWidget):
 
         Op(self, export, f"Export {svc.name} failed").success(done).run(self.session.reads)
 
+    def export_container(self, container_id: str, folder: str = "") -> None:
+        """*Export for Kubernetes* of a running container (the Containers page asks): one replica, its limits,
+        env and port, into a folder the user picks."""
+        from gui.builder.export_k8s import workload_from_container, write_exports
+
+        folder = folder or QFileDialog.getExistingDirectory(self, "Export for Kubernetes: choose a folder")
+        if not folder:
+            return
+        engine = self.session.engine
+
+        def export():
+            inspect = engine.call(lambda api: api.inspect_container(container_id))
+            image = engine.call(lambda api: api.inspect_image(inspect["Image"]))
+            config = image.get("Config") or {}
+            return write_exports(workload_from_container(inspect, config.get("Labels") or {}, config.get("Env")),
+                                 folder)
+
+        def done(paths) -> None:
+            self.exported = paths
+            self.statusMessage.emit(f"Exported {paths[0].name} (Kubernetes) and {paths[1].name} (docker stack "
+                                    f"deploy) to {folder}")
+
+        Op(self, export, "Export failed").success(done).run(self.session.reads)
+
     # -- logs --------------------------------------------------------------------------------------------
     def follow_logs(self, service_id: str) -> None:
         if service_id == self._log_service:

@@ -50,6 +50,7 @@ class ContainersPage(ListPage):
 
     statusMessage = Signal(str)
     predictRequested = Signal(str)
+    exportRequested = Signal(str)  # a container id: the window exports it for Kubernetes / docker stack
 
     def __init__(self, window, parent=None):
         model = ContainerTableModel(window)
@@ -272,6 +273,9 @@ class ContainersPage(ListPage):
             act = menu.addAction("Predict with this", lambda name=rec.name: self.predictRequested.emit(name))
             act.setObjectName("actionPredictWith")
             act.setToolTip("Open the Predict page with this model chosen")
+            act = menu.addAction("Export for Kubernetes…", lambda cid=rec.id: self.exportRequested.emit(cid))
+            act.setObjectName("actionExportK8s")
+            act.setToolTip("Write a Kubernetes Deployment + Service (and a docker stack file) that run this model")
         urls = published_urls(rec) if rec else []
         if urls:
             menu.addSeparator()

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         for page in (self.containers_page, self.images_page):
             page.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.containers_page.predictRequested.connect(self.predict_with)
+        self.containers_page.exportRequested.connect(lambda cid: self.cluster_page.export_container(cid))
         self.images_page.deployRequested.connect(self.deploy_as_service)
         self.containers_view = self.containers_page.view
         self.images_view = self.images_page.view
