@@ -8,14 +8,22 @@ import csv
 import os
 from dataclasses import dataclass, field
 
+from gui.predict.errors import PredictError
+
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm")
 PATH_COLUMNS = ("path", "file", "filename", "image", "picture", "filepath")
 LABEL_COLUMNS = ("label", "target", "class", "y", "truth", "category")
 MAX_ITEMS = 200_000
 
 
-class DatasetError(ValueError):
-    """The labelled data cannot be used at all (no classes, an unreadable CSV); a sentence to act on."""
+class DatasetError(PredictError):
+    """The labelled data cannot be used at all (no classes, an unreadable CSV); a sentence to act on.
+
+    A PredictError of kind ``input``: the window shows it in words like any other prediction problem.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message, kind="input")
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,16 @@ def _from_engine(text: str, protocol: str, model: str, engine_url: str | None) -
         model = discover_model(protocol, found.url)
     return ResolvedTarget(text=text, name=c.name, url=found.url, protocol=protocol, model=model,
                           container_id=c.id, image=c.image, image_id=c.image_id, digest=digest)
+
+
+def open_client(protocol: str, url: str, model: str = "", timeout: float = DEFAULT_TIMEOUT) -> PredictionClient:
+    """A client for a found target with its metadata read (blocking; the model found when not named)."""
+    if protocol in ("v2", "tf-serving") and not model:
+        model = discover_model(protocol, url, timeout)
+    client = make_client(protocol, url, model, None, timeout)
+    try:
+        client.metadata()
+    except PredictError:
+        client.close()
+        raise
+    return client

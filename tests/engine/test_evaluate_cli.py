@@ -21,7 +21,7 @@ from tests.engine.evaluate_support import (  # noqa: F401  (fixtures)
     sklearn_server_fixture,
 )
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(1800)]  # the first run builds the demo images
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -257,6 +257,14 @@ class PredictPage(QWidget):
         self.cancel_button = self._button("Cancel", "predictCancel", self.cancel)
         self.export_button = self._button("Export CSV…", "predictExport", self._on_export)
         self.clear_button = self._button("Clear", "predictClear", self.clear)
+        self.evaluate_button = self._button("Evaluate…", "predictEvaluate", self.open_evaluate)
+        self.evaluate_button.setToolTip("Score the model on labelled pictures: accuracy, per-class figures, "
+                                        "confusion matrix, latency")
+        self.compare_button = self._button("Compare…", "predictCompare", self.open_compare)
+        self.compare_button.setToolTip("Send the same labelled pictures to two to four models")
+        self.load_button = self._button("Load test…", "predictLoadTest", self.open_load_test)
+        self.load_button.setToolTip("Requests/s and latency at 1, 2, 4, 8, 16 clients")
+        self.tools: list[QWidget] = []  # the open Evaluate, Compare and Load test dialogs
         self.top_k = QSpinBox(self)
         self.top_k.setObjectName("predictTopK")
         self.top_k.setRange(1, 20)
@@ -270,6 +278,8 @@ class PredictPage(QWidget):
         bar.addWidget(self.samples_button)
         bar.addWidget(self.top_k)
         bar.addWidget(self.summary, 1)
+        for b in (self.evaluate_button, self.compare_button, self.load_button):
+            bar.addWidget(b)
         for b in (self.cancel_button, self.export_button, self.clear_button):
             bar.addWidget(b)
         self.stack = QStackedWidget(self)
@@ -350,6 +360,8 @@ class PredictPage(QWidget):
         """Stop all prediction work (the window is closing)."""
         self._pump_timer.stop()
         self.runner.close()
+        for tool in self.tools:
+            tool.cancel()
         for task in self._calls:
             task.cancel()
         self._call_pool.shutdown(wait=False, cancel_futures=True)
@@ -692,6 +704,30 @@ class PredictPage(QWidget):
         if retries:
             parts.append(f"{retries} sent again to another replica")
         self.summary.setText(" · ".join(parts))
+
+    # -- evaluate, compare, load test (dialogs; their work runs in gui.evaluate) ---------------------------
+    def _open_tool(self, make):
+        tool = make(self)
+        tool.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        tool.destroyed.connect(lambda _obj=None, t=tool: self.tools.remove(t) if t in self.tools else None)
+        self.tools.append(tool)
+        tool.show()
+        return tool
+
+    def open_evaluate(self):
+        from gui.qt.predict.evaluate import EvaluateDialog
+
+        return self._open_tool(EvaluateDialog)
+
+    def open_compare(self):
+        from gui.qt.predict.compare import CompareDialog
+
+        return self._open_tool(CompareDialog)
+
+    def open_load_test(self):
+        from gui.qt.predict.loadtest import LoadTestDialog
+
+        return self._open_tool(LoadTestDialog)
 
     # -- files ----------------------------------------------------------------------------------------
     def _on_open(self) -> None:
