@@ -54,8 +54,11 @@ class GlyphEngine(QIconEngine):
     def __init__(self, family: str, char: str, color: QColor, disabled: QColor):
         super().__init__()
         self.family, self.char, self.color, self.disabled = family, char, QColor(color), QColor(disabled)
+        # Pixmaps by (width, height, disabled): toolbars repaint their icons often, and each paint
+        # would otherwise call into Python to lay out the glyph again (seen in bench_predict's stalls).
+        self._pixmaps: dict[tuple[int, int, bool], QPixmap] = {}
 
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+    def _draw(self, painter: QPainter, rect: QRect, mode: QIcon.Mode) -> None:
         painter.save()
         painter.setPen(self.disabled if mode == QIcon.Mode.Disabled else self.color)
         font = QFont(self.family)
@@ -64,12 +67,19 @@ class GlyphEngine(QIconEngine):
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), self.char)
         painter.restore()
 
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        painter.drawPixmap(rect, self.pixmap(rect.size(), mode, state))
+
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        pix = QPixmap(size)
-        pix.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pix)
-        self.paint(painter, QRect(QPoint(0, 0), size), mode, state)
-        painter.end()
+        key = (size.width(), size.height(), mode == QIcon.Mode.Disabled)
+        pix = self._pixmaps.get(key)
+        if pix is None:
+            pix = QPixmap(size)
+            pix.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pix)
+            self._draw(painter, QRect(QPoint(0, 0), size), mode)
+            painter.end()
+            self._pixmaps[key] = pix
         return pix
 
     def clone(self) -> QIconEngine:
