@@ -120,10 +120,15 @@ class BuildRunner(QObject):
             return
         self.cancel_requested = True
         self.stage.emit("Cancelling: stopping the build on the engine…")
-        task = Task(self, self.build.cancel, self._pool)
-        task.done.connect(lambda _r: self._on_cancelled(None))
+        task = Task(self, self.build.cancel, self._pool)  # best effort: it never raises
+        task.done.connect(self._on_cancel_answered)
         task.failed.connect(self._on_cancelled)
         task.start()
+
+    def _on_cancel_answered(self, confirmed: bool) -> None:
+        if not confirmed:  # frozen or gone: its build container is removed once the engine answers again
+            self.stage.emit("Cancelled; the engine does not answer, so its build container is removed later")
+        self._on_cancelled(None)
 
     def _on_cancelled(self, exc: BaseException | None) -> None:
         if exc is not None:  # the engine went away: nothing of the build runs any more there
@@ -180,7 +185,5 @@ class BuildRunner(QObject):
         self._timer.stop()
 
     def _cancel_and_clean(self) -> None:
-        try:
-            self.build.cancel()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        self.build.cancel()  # best effort, never raises (an engine that does not answer: False)
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,7 +1,8 @@
 """LogsView: follow one container's log live, search it, load older lines, copy and save it.
 
 When the container stops the view waits; started again, it follows on after the last line it showed,
-with a line that marks the gap."""
+with a line that marks the gap. When the engine goes away (killed, frozen) the view asks it again, less
+and less often, and follows on once it is back and the container runs."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from PySide6.QtWidgets import (
 
 from gui.engine import ContainerInfo, Engine
 from gui.engine.logs import LogBatch, LogEnded, LogFollower, LogReader, older_lines, write_log
-from gui.engine.state import container_state
+from gui.engine.state import container_state, ended_message
 from gui.qt.common.log_lines import MAX_LINES, LogLines
 from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Stream, Task, message_of, run
 
 FIRST_LINES = 1000  # shown first, and added by each "Load more"
+ENGINE_RETRY_MS = (1000, 10_000)  # first and longest wait between asks while the engine is away
 
 
 class LogsView(QWidget):
@@ -53,6 +55,9 @@ class LogsView(QWidget):
         self._calls: list[Task] = []
         self._save_reader: list[LogReader] = []
         self.ended: LogEnded | None = None  # why the follow stopped, while it waits for a new start
+        self._lost_at = ""  # when the engine went away ("HH:MM:SS"), while it is away
+        self._engine_retry = QTimer(self, singleShot=True, interval=ENGINE_RETRY_MS[0])
+        self._engine_retry.timeout.connect(self._ask_engine)
         self.setWindowTitle(f"Logs: {container.name}")
         self.setObjectName("logsView")
 
@@ -130,7 +135,13 @@ class LogsView(QWidget):
             self.linesShown.emit(self.received, time.monotonic() - item.received_at)
         elif isinstance(item, LogEnded):
             self.state.setText(item.message)
-            if item.state:  # stopped, not removed: follow again once it starts
+            if item.engine_lost:  # follow again once the engine is back
+                self.ended = item
+                self._lost_at = time.strftime("%H:%M:%S")
+                self.state.setToolTip("The log follows on when the engine is back")
+                self._engine_retry.setInterval(ENGINE_RETRY_MS[0])
+                self._engine_retry.start()
+            elif item.state:  # stopped, not removed: follow again once it starts
                 self.ended = item
                 self.state.setToolTip("The log follows on when the container is started again")
                 engine, cid = self.engine, self.container.id
@@ -142,17 +153,46 @@ class LogsView(QWidget):
         if state in ("running", "paused"):
             self.container_started()
 
+    def _ask_engine(self) -> None:
+        engine, cid = self.engine, self.container.id
+        self._track(run(self, lambda: container_state(engine, cid), self._on_engine_back, self._on_engine_away))
+
+    def _on_engine_away(self, _exc) -> None:
+        if self.ended is not None and self.ended.engine_lost:
+            self._engine_retry.setInterval(min(self._engine_retry.interval() * 2, ENGINE_RETRY_MS[1]))
+            self._engine_retry.start()
+
+    def _on_engine_back(self, state_code) -> None:
+        """The engine answers again: follow on if the container runs, else wait for its start (or say it is gone)."""
+        if self.ended is None or not self.ended.engine_lost:
+            return
+        state, code = state_code
+        if state in ("running", "paused"):
+            self.container_started()
+            return
+        self._mark_gap(f"engine unreachable from {self._lost_at} to {time.strftime('%H:%M:%S')}")
+        self.ended = LogEnded(ended_message(state, code), state, code) if state else None
+        self.state.setText(ended_message(state, code))
+        self.state.setToolTip("The log follows on when the container is started again" if state else "")
+
+    def _mark_gap(self, text: str) -> None:
+        self.lines.append([f"──── {text} ────"], [""])
+
     def container_started(self) -> None:
         """The container runs again: mark the gap and follow on after the last line shown."""
         if self.ended is None:
             return
         ended, self.ended = self.ended, None
+        self._engine_retry.stop()
         self.state.setToolTip("")
         if self._worker is not None:
             self._worker.stop()  # it already ended; its thread may still be on its way out
         last = next((s for s in reversed(self.lines.stamps) if s), "")
-        mark = f"──── {ended.message}; started again at {time.strftime('%H:%M:%S')} ────"
-        self.lines.append([mark], [""])
+        now = time.strftime("%H:%M:%S")
+        if ended.engine_lost:
+            self._mark_gap(f"engine unreachable from {self._lost_at} to {now}")
+        else:
+            self._mark_gap(f"{ended.message}; started again at {now}")
         self._start(after_stamp=last)
 
     def on_containers_changed(self, upserts: list, _removed: list) -> None:
@@ -182,6 +222,7 @@ class LogsView(QWidget):
 
     def stop(self) -> None:
         """Close the log stream (and a save in progress); returns at once."""
+        self._engine_retry.stop()
         if self._worker is not None:
             self._worker.stop()
         for reader in self._save_reader:

@@ -8,8 +8,8 @@ import sys
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gui.engine import Engine, EngineError, EngineEvent, EngineTarget, EventFollower
-from gui.qt.common.tasks import DaemonExecutor, Stream, call
+from gui.engine import Engine, EngineError, EngineEvent, EngineTarget, ErrorKind, EventFollower
+from gui.qt.common.tasks import DaemonExecutor, Stream, Task, call, report_bug
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,10 @@ IGNORED_CONTAINER_ACTIONS = ("exec_", "attach", "detach", "resize", "top", "expo
                              "archive-path", "extract-to-dir", "commit")
 IMAGE_ACTIONS = ("delete", "tag", "untag", "import", "load", "pull")
 POLL_INTERVAL_MS = 2000  # fallback while the event stream is down
+# A frozen engine (SIGSTOP, overloaded) keeps the event stream open and silent: while connected, a ping
+# every PING_INTERVAL_MS that must answer within PING_TIMEOUT_S tells (one small request: idle CPU stays low).
+PING_INTERVAL_MS = 5000
+PING_TIMEOUT_S = 3.0
 # The engine sends some events before its container list shows the change (moby logs the
 # "pause" event before it checkpoints the state the list reads): after these, read again
 # until the list agrees.
@@ -68,6 +72,10 @@ class EngineSession(QObject):
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_INTERVAL_MS)
         self._poll.timeout.connect(self.refresh)
+        self._ping = QTimer(self)
+        self._ping.setInterval(PING_INTERVAL_MS)
+        self._ping.timeout.connect(self._on_ping_time)
+        self._ping_task: Task | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
@@ -97,6 +105,7 @@ class EngineSession(QObject):
             return
         self._closed = True
         self._poll.stop()
+        self._ping.stop()
         self._flush_timer.stop()
         if self._worker is not None:
             self._worker.stop()
@@ -129,9 +138,39 @@ class EngineSession(QObject):
         self.state, self.message = state, message
         if state == "connected":
             self._poll.stop()
+            self._ping.start()
         elif not self._closed:
+            self._ping.stop()
             self._poll.start()
         self.stateChanged.emit(state, message)
+
+    def _lost(self, exc: EngineError) -> None:
+        """The engine failed a read or a ping: say so (a read that timed out means it does not answer)."""
+        if exc.kind == ErrorKind.TIMEOUT:
+            self._set_state("disconnected", f"The engine at {self.target.url} does not answer "
+                                            "(frozen or overloaded).")
+        else:
+            self._set_state("disconnected", str(exc))
+
+    # -- liveness ---------------------------------------------------------------------
+    def _on_ping_time(self) -> None:
+        if self._closed or self.state != "connected" or (self._ping_task and self._ping_task.is_alive()):
+            return
+        task = self._ping_task = Task(self, lambda: self.engine.ping(timeout=PING_TIMEOUT_S), self.reads)
+        task.done.connect(lambda _answer: self._on_ping_done(None))
+        task.failed.connect(self._on_ping_done)
+        task.start()
+
+    def _on_ping_done(self, exc: BaseException | None) -> None:
+        task, self._ping_task = self._ping_task, None
+        if task is not None:
+            task.deleteLater()
+        if exc is None or self._closed or self.state != "connected":
+            return
+        if not isinstance(exc, EngineError):
+            report_bug(exc)
+            return
+        self._lost(exc)  # the poll reads again until the engine answers (then: connected, refreshed)
 
     # -- full refresh -----------------------------------------------------------------
     def refresh(self) -> None:
@@ -150,7 +189,7 @@ class EngineSession(QObject):
             )
         except EngineError as exc:
             if not self._closed:
-                self._set_state("disconnected", str(exc))
+                self._lost(exc)
             return
         finally:
             self._refreshing = False
@@ -161,6 +200,7 @@ class EngineSession(QObject):
         self.imagesLoaded.emit(images)
         self.containersLoaded.emit(containers)
         self._set_state("connected", "")
+        self._remove_leftovers()
         if not self._stream_up:
             self._poll.start()  # the engine answers but its event stream does not (yet)
         if not self.has_loaded:
@@ -171,6 +211,16 @@ class EngineSession(QObject):
             self._dirty_containers |= self._touched
             self._images_dirty |= self._images_touched
             self._schedule_flush()
+
+    def _remove_leftovers(self) -> None:
+        """The engine answers again: remove the build-step containers builds left when it went away."""
+        from gui.engine.build import leftover_containers, remove_leftovers
+
+        if leftover_containers(self.engine.url):
+            task = Task(self, lambda: remove_leftovers(self.engine), self.changes)
+            task.done.connect(lambda removed: log.info("removed leftover build containers %s", removed))
+            task.failed.connect(report_bug)
+            task.start()
 
     # -- events -----------------------------------------------------------------------
     def _on_event(self, ev: EngineEvent) -> None:

@@ -1,0 +1,169 @@
+"""Engine faults in the window, against a private dockerd of the test's own: the banner says a frozen
+engine (SIGSTOP) within seconds and goes when it thaws; a log view follows on after the engine was
+killed and started again; a build on a frozen engine is cancelled at once, and shut down quietly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+import types
+
+import docker
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from gui.engine import Engine, resolve_engine
+from gui.engine.client import container_info
+from gui.qt.shell import session as session_module
+from tests.support.busybox import build_busybox
+
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(120)]
+
+COUNTER = ["sh", "-c", "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done"]
+SLOW_BUILD = 'FROM aics-test/busybox:latest\nRUN echo "step started" && sleep 30\n'
+
+
+@pytest.fixture
+def daemon(private_dockerd):
+    """The private dockerd, started, with the busybox image; (daemon, docker-py client)."""
+    private_dockerd.start()
+    api = docker.APIClient(base_url=private_dockerd.url, version="auto", timeout=60)
+    build_busybox(api)
+    yield private_dockerd, api
+    if private_dockerd.proc.poll() is None:
+        private_dockerd.send_signal(signal.SIGCONT)
+    api.close()
+
+
+@pytest.fixture
+def bugs(monkeypatch):
+    """What reached the crash reporter (sys.excepthook) during the test."""
+    seen: list = []
+    monkeypatch.setattr("sys.excepthook", lambda *exc: seen.append(exc))
+    return seen
+
+
+@pytest.fixture
+def open_window(qtbot, monkeypatch, tmp_path):
+    from gui.app import create_window
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    windows = []
+
+    def make(url: str):
+        w = create_window(url)
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        qtbot.waitUntil(lambda: "Connected to" in w.findChild(QLabel, "engineStatus").text(), timeout=10000)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+def test_banner_says_a_frozen_engine_does_not_answer_and_goes_when_it_thaws(daemon, qtbot, open_window):
+    d, api = daemon
+    w = open_window(d.url)
+    status = w.findChild(QLabel, "engineStatus")
+    banner = w.findChild(QLabel, "engineBannerText")
+
+    d.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    qtbot.waitUntil(banner.isVisible, timeout=15000)
+    said_in = time.monotonic() - t0
+    assert said_in < (session_module.PING_INTERVAL_MS / 1000 + session_module.PING_TIMEOUT_S + 1.5), said_in
+    assert f"The engine at {d.url} does not answer (frozen or overloaded)." in banner.text()
+    assert "Not connected" in status.text()
+
+    d.send_signal(signal.SIGCONT)
+    qtbot.waitUntil(lambda: not banner.isVisible(), timeout=10000)
+    assert "Connected to" in status.text()
+    api.create_container("aics-test/busybox:latest", ["true"], name="after-the-thaw")
+    qtbot.waitUntil(lambda: "after-the-thaw" in [c.name for c in w.containers_model.records()], timeout=3000)
+
+
+def test_log_view_follows_on_after_the_engine_was_killed_and_is_back(daemon, qtbot, bugs):
+    from gui.qt.containers.logs import LogsView
+
+    d, api = daemon
+    c = api.create_container("aics-test/busybox:latest", COUNTER, name="counter",
+                             host_config=api.create_host_config(restart_policy={"Name": "always"}))
+    api.start(c["Id"])
+    engine = Engine(resolve_engine(d.url))
+    view = LogsView(engine, container_info(api.containers(filters={"id": c["Id"]})[0]))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.received >= 5, timeout=5000)
+
+    d.crash()
+    qtbot.waitUntil(lambda: d.url in view.state.text(), timeout=10000)
+    assert view.error.isHidden(), "the view shows no error: it waits for the engine"
+    received = view.received
+    d.start()  # the restart policy starts the container again
+    mark = re.compile(r"^──── engine unreachable from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d ────$")
+    qtbot.waitUntil(lambda: any(mark.match(t) for t in view.lines.texts), timeout=30000)
+    qtbot.waitUntil(lambda: view.received >= received + 5, timeout=10000)
+    at = next(i for i, t in enumerate(view.lines.texts) if mark.match(t))
+    assert view.lines.texts[at + 1].startswith("line "), "lines follow on after the mark"
+    stamps = [s for s in view.lines.stamps if s]
+    assert stamps == sorted(set(stamps)), "no line shown twice, none out of order"
+    assert view.state.text() == "Following…"
+    view.stop()
+    api.remove_container(c["Id"], force=True)
+    engine.close()
+    assert bugs == []
+
+
+def runner_on(d, tag: str, qtbot):
+    """A BuildRunner of a slow Dockerfile on the private dockerd, started; returns once its step runs."""
+    from gui.builder import get_template
+    from gui.qt.build.runner import BuildRunner
+
+    t = get_template("sklearn-regression")
+    session = types.SimpleNamespace(engine=Engine(resolve_engine(d.url)))
+    runner = BuildRunner(session, t, t.defaults(), SLOW_BUILD, tag)
+    seen: list = []
+    runner.lines.connect(seen.extend)
+    runner.start()
+    qtbot.waitUntil(lambda: any(line.text == "step started" for line in seen), timeout=20000)
+    runner.step_container = next(line.container_id for line in seen if line.container_id)
+    return runner
+
+
+def test_build_on_a_frozen_engine_cancels_at_once_and_shuts_down_quietly(daemon, qtbot, bugs):
+    d, api = daemon
+    runner = runner_on(d, "faults/ui:1", qtbot)
+    d.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(runner.finished, timeout=8000) as outcome:
+        runner.cancel()
+    assert time.monotonic() - t0 < 6.0
+    assert outcome.args[0].status == "cancelled"
+
+    d.send_signal(signal.SIGCONT)
+    other = runner_on(d, "faults/ui:2", qtbot)
+    d.send_signal(signal.SIGSTOP)
+    t0 = time.monotonic()
+    other.shutdown()
+    qtbot.waitUntil(lambda: not os.path.exists(other.folder), timeout=8000)  # its cancel returned
+    assert time.monotonic() - t0 < 6.0
+    d.send_signal(signal.SIGCONT)
+    assert bugs == []
+
+
+def test_build_killed_with_the_engine_fails_in_words_and_the_window_removes_its_container(daemon, qtbot,
+                                                                                         open_window, bugs):
+    d, api = daemon
+    w = open_window(d.url)
+    runner = runner_on(d, "faults/ui:3", qtbot)
+    with qtbot.waitSignal(runner.finished, timeout=10000) as outcome:
+        d.crash()
+    assert outcome.args[0].status == "failed"
+    assert outcome.args[0].error == f"Docker Engine at {d.url} went away in the middle of an answer: did it stop or crash?"
+    d.start()
+    qtbot.waitUntil(lambda: "Connected to" in w.findChild(QLabel, "engineStatus").text(), timeout=15000)
+    qtbot.waitUntil(lambda: not api.containers(all=True, filters={"id": runner.step_container}), timeout=10000)
+    assert bugs == []
