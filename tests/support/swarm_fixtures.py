@@ -32,6 +32,9 @@ def _build(api, dockerfile: str, tag: str, labels: dict) -> None:
             raise RuntimeError(chunk["error"])
 
 
+_failed: dict[str, str] = {}
+
+
 def _reused() -> dict | None:
     """While developing: AICS_REUSE_SWARM=<json> names a swarm kept running by hand (the addresses,
     sockets and image references of a TwoNodeSwarm), so a test run does not make one."""
@@ -61,15 +64,17 @@ def build_swarm_images(docker_api, labels: dict, tmp) -> tuple[dict, object]:
     """Build the digits images on the main engine: (``{"v1", "v2", "bad", "base"}`` -> reference, the build)."""
     from tests.support.tensorflow_builds import build_variant
 
-    base = f"{REPO}:base"
-    build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, labels)
+    base, build = os.environ.get("AICS_SWARM_BASE_IMAGE", ""), None
+    if not base:  # AICS_SWARM_BASE_IMAGE: a LiteRT digits image built before (the template not rebuilt)
+        base = f"{REPO}:base"
+        build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, labels)
     refs = {"v1": f"{REPO}:v1", "v2": f"{REPO}:v2", "bad": f"{REPO}:bad"}
     _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\n", refs["v1"], labels)
     _build(docker_api, f"FROM {base}\n{FAST_HEALTH}\nLABEL org.opencontainers.image.version=2.0.0\n",
            refs["v2"], labels)
     _build(docker_api, f"FROM {base}\n{BAD_HEALTH}\nLABEL org.opencontainers.image.version=3.0.0-bad\n",
            refs["bad"], labels)
-    return {**refs, "base": base}, build
+    return {**refs, **({} if build is None else {"base": base})}, build
 
 
 def remove_swarm_images(docker_api, refs: dict, build) -> None:
@@ -78,7 +83,8 @@ def remove_swarm_images(docker_api, refs: dict, build) -> None:
     for ref in refs.values():
         with contextlib.suppress(Exception):
             docker_api.remove_image(ref, force=True)
-    remove_leftovers(build)
+    if build is not None:
+        remove_leftovers(build)
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +93,13 @@ def swarm_images(docker_api, test_labels, tmp_path_factory):
     if (kept := _reused()) is not None:
         yield kept["images"]
         return
-    refs, build = build_swarm_images(docker_api, test_labels, tmp_path_factory.mktemp("swarm-litert"))
+    if "failed" in _failed:  # a session fixture that failed is set up again for every test: not a build each
+        pytest.fail(_failed["failed"], pytrace=False)
+    try:
+        refs, build = build_swarm_images(docker_api, test_labels, tmp_path_factory.mktemp("swarm-litert"))
+    except Exception as exc:
+        _failed["failed"] = f"the LiteRT digits image did not build (tensorflow-image template): {exc}"
+        raise
     yield {k: v for k, v in refs.items() if k != "base"}
     remove_swarm_images(docker_api, refs, build)
 
