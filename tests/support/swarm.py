@@ -103,6 +103,13 @@ def unmount_under(root: str) -> None:
         _run("umount", "-l", point, check=False)
 
 
+def _free_subnet() -> int:
+    """N of a 10.213.N.0/24 no interface of this host uses (another run's swarm may hold one)."""
+    used = _run("ip", "-4", "-o", "addr", check=False).stdout
+    free = [n for n in range(16, 236) if f" 10.213.{n}." not in used]
+    return random.choice(free) if free else 16 + random.randrange(220)
+
+
 class SwarmNode:
     """One private dockerd in the network namespace ``netns`` at ``address``."""
 
@@ -190,7 +197,7 @@ class TwoNodeSwarm:
 
     def __init__(self):
         self.tag = f"{RUN_ID[:6]}{random.randrange(16**2):02x}"
-        self.subnet = 16 + random.randrange(220)
+        self.subnet = _free_subnet()
         self.root = tempfile.mkdtemp(prefix="aics-swarm-", dir="/tmp")
         self.link_ns = f"aics-{self.tag}-l"
         self.host_if = f"aicsh{self.tag}"[:15]
