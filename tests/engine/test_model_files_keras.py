@@ -16,8 +16,8 @@ from sklearn.datasets import load_digits
 
 from gui.builder import get_template
 from gui.models import inspect_model
-from tests.engine.template_support import build_template, http, run_container, wait_for
 from tests.support.model_files import TEST_ROWS
+from tests.support.templates import build_template, http, run_container, wait_for
 
 TF_IMAGE = "aics-cache/tensorflow-image-tf:latest"
 TRAIN = """

@@ -46,10 +46,10 @@ from sklearn.datasets import load_digits  # noqa: E402
 from gui.builder import assemble_context, get_template  # noqa: E402
 from gui.engine import resolve_engine  # noqa: E402
 from gui.models import scan_pickle  # noqa: E402
-from tests.engine.template_support import free_port  # noqa: E402
 from tests.engine.test_templates_tensorflow import build_context, build_variant, remove_leftovers  # noqa: E402
 from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
 from tests.support.model_files import TEST_ROWS, save_onnx  # noqa: E402
+from tests.support.templates import free_port  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 LABELS = {LABEL: "onnx"}

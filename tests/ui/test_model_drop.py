@@ -20,9 +20,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from sklearn.datasets import load_digits
 
-from tests.engine.template_support import http, run_container, wait_for
 from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.model_files import TEST_ROWS, save_joblib, save_malicious, save_onnx, save_skops
+from tests.support.templates import http, run_container, wait_for
 
 LEFT = Qt.MouseButton.LeftButton
 
