@@ -180,3 +180,37 @@ def test_stream_failure_is_reported_then_finished(qtbot):
     stream = Stream(owner, broken(), "test-broken")
     with qtbot.waitSignals([stream.item, stream.failed, stream.finished], order="strict", timeout=5000):
         stream.start()
+
+
+def test_stream_failure_nobody_handles_reaches_the_crash_reporter(qtbot, monkeypatch):
+    """Evaluate, compare, load test and the engine's event stream connect no ``failed``: a bug in their
+    generator once ended the run as if it had finished, with no word anywhere."""
+    owner = QObject()
+    reported = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+
+    def broken():
+        yield 1
+        raise KeyError("bug")
+
+    stream = Stream(owner, broken(), "test-unhandled")
+    with qtbot.waitSignal(stream.finished, timeout=5000):
+        stream.start()
+    assert len(reported) == 1 and isinstance(reported[0], KeyError)
+
+
+def test_stream_failure_someone_handles_is_not_reported_twice(qtbot, monkeypatch):
+    owner = QObject()
+    reported = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+
+    def broken():
+        raise EngineError("the engine went away", "unreachable")
+        yield
+
+    stream = Stream(owner, broken(), "test-handled")
+    got = []
+    stream.failed.connect(got.append)
+    with qtbot.waitSignal(stream.finished, timeout=5000):
+        stream.start()
+    assert reported == [] and len(got) == 1

@@ -5,7 +5,8 @@
   ``CollectionOp``): a failure the user can act on (``EngineError``, ``PredictError``, ``OSError``) is
   shown in words unless ``.failure(cb)`` takes it; anything else is a bug and goes to the crash reporter.
 - ``Stream(parent, iterable, name).start()``: an endless generator on its own thread; ``item`` for each
-  yielded item (or, ``batched``, one ``batch`` with all that arrived while the UI was busy), ``finished``.
+  yielded item (or, ``batched``, one ``batch`` with all that arrived while the UI was busy), ``finished``;
+  ``failed(exc)`` when it raised (when nothing is connected to ``failed``, the crash reporter gets it).
 - ``call(pool, fn)``: the same pools awaited from a coroutine (the engine session's multi-step reads).
 
 Every thread is a daemon, so quitting never waits on a stuck engine or network (a ThreadPoolExecutor
@@ -273,9 +274,15 @@ class Stream(QObject):
                 if first:
                     self._emit(self._wake)
         except Exception as exc:
+            if not self.isSignalConnected(self._failed_signal()):
+                report_bug(exc)  # nobody handles the stream's failure: it must not end as if it finished
             self._emit(self.failed, exc)
         finally:
             self._emit(self.finished)
+
+    def _failed_signal(self):
+        meta = self.metaObject()
+        return meta.method(meta.indexOfSignal("failed(PyObject)"))
 
     @Slot()
     def _drain(self) -> None:
