@@ -105,6 +105,28 @@ class PrivateDockerd:
         except ProcessLookupError:
             pass
 
+    def _kill_orphans(self) -> None:
+        """Kill the containerd shims a crashed daemon of this root left (their own process groups, so
+        ``stop()`` misses them), and the containers under them."""
+        shims = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    cmd = fh.read().split(b"\0")
+            except OSError:
+                continue
+            if cmd and cmd[0].endswith(b"containerd-shim-runc-v2") and any(self.root.encode() in a for a in cmd):
+                shims.append(int(entry))
+        for shim in shims:
+            children = subprocess.run(["pgrep", "-P", str(shim)], capture_output=True, text=True).stdout.split()
+            for pid in [*map(int, children), shim]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
     def tail(self, n: int = 20) -> str:
         try:
             with open(self.log_path, errors="replace") as fh:
@@ -114,6 +136,7 @@ class PrivateDockerd:
 
     def destroy(self) -> None:
         self.stop()
+        self._kill_orphans()
         subprocess.run(["umount", "-R", os.path.join(self.root, "exec")], capture_output=True)
         subprocess.run(["umount", "-R", os.path.join(self.root, "data")], capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
