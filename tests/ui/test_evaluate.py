@@ -139,3 +139,20 @@ def test_load_test_sweeps_the_litert_container_and_cancels_at_once(qtbot, predic
     assert time.monotonic() - t0 < 5
     assert "Cancelled" in dlg.status.text() or not dlg.results
     dlg.close()
+
+
+def test_a_dropped_folder_is_read_as_labelled_data(qtbot, predict_window, sklearn_server, digits_folder):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from tests.support.predict_page import drop_mime
+
+    w = predict_window()
+    page = w.predict_page
+    wait_target(qtbot, page, sklearn_server["id"])
+    dlg = page.open_evaluate()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(digits_folder["folder"]))])
+    assert drop_mime(dlg, mime)
+    qtbot.waitUntil(dlg.start_button.isEnabled, timeout=10000)
+    assert dlg.data_label.text().startswith("297 pictures in 10 classes")
+    dlg.close()

@@ -47,6 +47,7 @@ class CompareDialog(QDialog):
         self.comparison: Comparison | None = None
         self.run: PredictionRun | None = None
         self.stream: Stream | None = None
+        self._active = False
         self.clients: list = []
 
         self.targets = QListWidget(self)
@@ -202,6 +203,7 @@ class CompareDialog(QDialog):
         self.stream.finished.connect(self._on_finished)
         self.cancel_button.setEnabled(True)
         self.verdict.setText(match.describe())
+        self._active = True
         self.stream.start()
 
     def _on_answers(self, answers: list) -> None:
@@ -211,6 +213,9 @@ class CompareDialog(QDialog):
             self._timer.start()
 
     def _on_finished(self) -> None:
+        if not self._active:  # Cancel already ended the run here
+            return
+        self._active = False
         self._timer.stop()
         self._refresh()
         rows = self.comparison.disagreements() if self.comparison else []
@@ -230,13 +235,15 @@ class CompareDialog(QDialog):
         if self.run is not None:
             self.run.close()
         self.cancel_button.setEnabled(False)
+        self._on_finished()  # the stream says nothing once stopped: show what came
 
     @property
     def running(self) -> bool:
-        return self.stream is not None and self.stream.is_alive()
+        """From Start until the last answer was taken in (or Cancel)."""
+        return self._active
 
     def threads_alive(self) -> bool:
-        return bool(self.running or (self.run is not None and self.run.alive_threads()))
+        return bool((self.stream is not None and self.stream.is_alive()) or (self.run is not None and self.run.alive_threads()))
 
     def closeEvent(self, event) -> None:
         self.cancel()

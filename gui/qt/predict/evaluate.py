@@ -38,6 +38,12 @@ from gui.qt.predict.scores import ANSWERS_ROLE, ConfusionModel, RowsModel, Thumb
 REFRESH_MS = 150
 
 
+def dropped_path(mime) -> str:
+    """The one local folder or file a drop carries, else ""."""
+    urls = [u for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+    return urls[0].toLocalFile() if len(urls) == 1 else ""
+
+
 class EvaluateDialog(QDialog):
     """Non-modal: the page stays usable. ``page`` gives the chosen model (``client``, ``meta``, ``spec``)."""
 
@@ -57,9 +63,10 @@ class EvaluateDialog(QDialog):
         self.board: Scoreboard | None = None
         self.run: PredictionRun | None = None
         self.stream: Stream | None = None
+        self._active = False
 
-        self.data_label = QLabel("Choose labelled data: a folder with one subfolder per class, or a CSV "
-                                 "of path,label (table models: a CSV with a label or target column).", self)
+        self.data_label = QLabel("Drop or choose labelled data: a folder with one subfolder per class, or a "
+                                 "CSV of path,label (table models: a CSV with a label or target column).", self)
         self.data_label.setObjectName("evaluateData")
         self.data_label.setWordWrap(True)
         self.folder_button = self._button("Folder…", "evaluateFolder", self._on_folder)
@@ -133,11 +140,23 @@ class EvaluateDialog(QDialog):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_MS)
         self._refresh_timer.timeout.connect(self._refresh)
+        self.setAcceptDrops(True)
         if self.client is None or self.meta is None:
             self.match_label.setText("Choose a model on the Predict page first.")
             style.set_role(self.match_label, "error")
             for b in (self.folder_button, self.csv_button):
                 b.setEnabled(False)
+
+    # -- drops: a class folder or a CSV dropped anywhere on the dialog ---------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if dropped_path(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = dropped_path(event.mimeData())
+        if path and self.folder_button.isEnabled():
+            event.acceptProposedAction()
+            self.load(path)
 
     def _button(self, text: str, name: str, slot) -> QPushButton:
         b = QPushButton(text, self)
@@ -211,6 +230,7 @@ class EvaluateDialog(QDialog):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.export_button.setEnabled(False)
+        self._active = True
         self.stream.start()
 
     def _on_answers(self, answers: list) -> None:
@@ -221,6 +241,9 @@ class EvaluateDialog(QDialog):
             self._refresh_timer.start()
 
     def _on_finished(self) -> None:
+        if not self._active:  # Cancel already ended the run here
+            return
+        self._active = False
         self._refresh_timer.stop()
         self._refresh()
         self._show_mistakes()
@@ -237,13 +260,15 @@ class EvaluateDialog(QDialog):
             self.run.close()
         self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(self.dataset is not None)
+        self._on_finished()  # the stream says nothing once stopped: show what came
 
     @property
     def running(self) -> bool:
-        return self.stream is not None and self.stream.is_alive()
+        """From Start until the last answer was taken in (or Cancel)."""
+        return self._active
 
     def threads_alive(self) -> bool:
-        return bool(self.running or (self.run is not None and self.run.alive_threads()))
+        return bool((self.stream is not None and self.stream.is_alive()) or (self.run is not None and self.run.alive_threads()))
 
     def closeEvent(self, event) -> None:
         self.cancel()

@@ -140,6 +140,7 @@ class LoadTestDialog(QDialog):
         self.client = page.client
         self.sweep: LoadSweep | None = None
         self.stream: Stream | None = None
+        self._active = False
         self.folder = ""
         self.results: list[LevelResult] = []
 
@@ -245,6 +246,7 @@ class LoadTestDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.export_button.setEnabled(False)
         self.status.setText(f"{len(pictures)} pictures, {len(levels)} levels…")
+        self._active = True
         self.stream.start()
 
     def _on_steps(self, steps: list) -> None:
@@ -260,6 +262,9 @@ class LoadTestDialog(QDialog):
                               ms(r.p95), ms(r.p99)] for r in self.results])
 
     def _on_finished(self) -> None:
+        if not self._active:  # Cancel already ended the run here
+            return
+        self._active = False
         done = len(self.results)
         cancelled = self.sweep is not None and done < len(self.sweep.levels)
         self.status.setText(f"Cancelled after {done} levels." if cancelled else f"Done: {done} levels.")
@@ -272,13 +277,15 @@ class LoadTestDialog(QDialog):
         if self.stream is not None:
             self.stream.stop()
         self.cancel_button.setEnabled(False)
+        self._on_finished()  # the stream says nothing once stopped
 
     @property
     def running(self) -> bool:
-        return self.stream is not None and self.stream.is_alive()
+        """From Start until the last answer was taken in (or Cancel)."""
+        return self._active
 
     def threads_alive(self) -> bool:
-        return bool(self.running or (self.sweep is not None and self.sweep.alive_threads()))
+        return bool((self.stream is not None and self.stream.is_alive()) or (self.sweep is not None and self.sweep.alive_threads()))
 
     def closeEvent(self, event) -> None:
         self.cancel()
