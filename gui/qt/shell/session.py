@@ -214,10 +214,9 @@ class EngineSession(QObject):
 
     def _remove_leftovers(self) -> None:
         """The engine answers again: remove the build-step containers builds left when it went away."""
-        from gui.engine.build import leftover_containers, remove_leftovers
-
-        if leftover_containers(self.engine.url):
-            task = Task(self, lambda: remove_leftovers(self.engine), self.changes)
+        build = sys.modules.get("gui.engine.build")  # not imported: no build ran, none left (and no import cost)
+        if build is not None and build.leftover_containers(self.engine.url):
+            task = Task(self, lambda: build.remove_leftovers(self.engine), self.changes)
             task.done.connect(lambda removed: log.info("removed leftover build containers %s", removed))
             task.failed.connect(report_bug)
             task.start()
