@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import os
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 from backends import ModelError, load_model, read_lines
@@ -19,6 +21,33 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 MAX_DIMS = 8  # a v2 shape with more dimensions is refused
 # Pictures decoded at once, whatever the number of workers: each may take ~100 MB while it is decoded.
 DECODING = threading.BoundedSemaphore(max(1, int(os.environ.get("AICS_DECODE_CONCURRENCY", "2") or 2)))
+TABLE_NOTES = "about.json"  # beside a tabular demo model: what it predicts and its features' ranges
+
+
+def with_table_notes(config: dict) -> dict:
+    """The serving config plus what a tabular model's about.json says (the regression demo writes one):
+    {"description": "...", "feature_ranges": [{"name", "min", "max", "mean"}, ...]}. Unchanged when
+    there is none; entries that are not a name and three finite numbers are left out."""
+    model = config.get("model")
+    try:
+        notes = json.loads((Path(model).parent / TABLE_NOTES).read_text(encoding="utf-8")) if model else None
+    except (OSError, ValueError):
+        notes = None
+    if not isinstance(notes, dict):
+        return config
+    merged = dict(config)
+    if isinstance(notes.get("description"), str):
+        merged["description"] = notes["description"]
+    ranges = notes.get("feature_ranges")
+    if isinstance(ranges, list):
+        merged["feature_ranges"] = [
+            {"name": r["name"], **{k: float(r[k]) for k in ("min", "max", "mean")}}
+            for r in ranges
+            if isinstance(r, dict) and isinstance(r.get("name"), str) and all(
+                isinstance(r.get(k), (int, float)) and not isinstance(r.get(k), bool)
+                and math.isfinite(r[k]) for k in ("min", "max", "mean"))
+        ]
+    return merged
 
 
 class RequestError(Exception):
@@ -49,6 +78,8 @@ class Service:
                 from ink import with_model_notes  # a demo model says how pictures reach it
 
                 self.config = with_model_notes(self.config)
+            else:
+                self.config = with_table_notes(self.config)
             self.model = load_model(self.config)
             if self.is_image:
                 probe = np.zeros((1, *self.input_shape), dtype=np.float32)
@@ -120,6 +151,8 @@ class Service:
             }
         else:
             inp = {"kind": "tabular", "features": self.features}
+            if self.config.get("feature_ranges"):  # optional: typical values, from the training rows
+                inp["feature_ranges"] = self.config["feature_ranges"]
         return {
             "name": self.name,
             "version": self.version,

@@ -9,6 +9,16 @@ TABULAR = "tabular"
 
 
 @dataclass(frozen=True)
+class FeatureRange:
+    """A tabular feature's typical values (from the model's training rows, when its server says them)."""
+
+    name: str
+    min: float
+    max: float
+    mean: float
+
+
+@dataclass(frozen=True)
 class ModelMetadata:
     """What a served model expects and answers, from the server's metadata plus the user's overrides.
 
@@ -34,6 +44,10 @@ class ModelMetadata:
     datatype: str = "FP32"
     outputs: tuple[str, ...] = ()
     description: str = ""  # what the model recognises, in words (studio-v1 metadata, optional)
+    feature_ranges: tuple[FeatureRange, ...] = ()  # studio-v1 input.feature_ranges (optional)
+
+    def feature_range(self, name: str) -> FeatureRange | None:
+        return next((r for r in self.feature_ranges if r.name == name), None)
 
     @property
     def has_input_size(self) -> bool:

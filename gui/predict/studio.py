@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
 from gui.predict.client import PredictionClient, check_answer_count, check_rows
 from gui.predict.errors import PredictError
-from gui.predict.models import IMAGE, TABULAR, ModelMetadata, Prediction
+from gui.predict.models import IMAGE, TABULAR, FeatureRange, ModelMetadata, Prediction
 from gui.predict.pictures import prepare_upload
 from gui.predict.transport import parse_json
 
@@ -41,7 +42,24 @@ def parse_metadata(doc: dict) -> ModelMetadata:
         version=str(doc.get("version") or ""),
         protocol="studio-v1",
         description=_text(doc.get("description")),
+        feature_ranges=_feature_ranges(inp.get("feature_ranges")) if kind == TABULAR else (),
     )
+
+
+def _feature_ranges(value) -> tuple[FeatureRange, ...]:
+    """Optional input.feature_ranges: entries that are not a name and three finite numbers are skipped
+    (a form without typical values is still a form)."""
+    out = []
+    for item in value if isinstance(value, list) else ():
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        try:
+            lo, hi, mean = (float(item[k]) for k in ("min", "max", "mean"))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if all(math.isfinite(v) for v in (lo, hi, mean)) and lo <= hi:
+            out.append(FeatureRange(item["name"], lo, hi, mean))
+    return tuple(out)
 
 
 def _text(value) -> str:

@@ -360,6 +360,9 @@ def test_a_tabular_model_gets_only_tabular_controls_csv_files_export_and_clear(
     assert export.isVisible() and clear.isVisible() and not export.isEnabled()
 
     features = list(form.fields)
+    # the demo's metadata gives each feature's typical range (its training rows): shown in the empty field
+    assert form.fields["bmi"].placeholderText() == "typical -0.0903\u20130.171"
+    assert "mean 0 " in form.fields["bmi"].toolTip() and "Empty sends 0" in form.fields["bmi"].toolTip()
     rows = [[0.01 * (k + 1) * (i % 3 - 1) for i in range(len(features))] for k in range(4)]
     source = tmp_path / "rows.csv"
     source.write_text(",".join(features) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")

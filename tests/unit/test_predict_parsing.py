@@ -30,6 +30,34 @@ def test_studio_metadata_image_and_tabular():
         studio.parse_metadata({"input": {"kind": "image", "width": "wide"}})
 
 
+def test_studio_metadata_feature_ranges_are_optional_and_bad_entries_skipped():
+    doc = {
+        "name": "diabetes",
+        "input": {
+            "kind": "tabular",
+            "features": ["age", "bmi", "s1"],
+            "feature_ranges": [
+                {"name": "age", "min": -0.107, "max": 0.111, "mean": 0.0},
+                {"name": "bmi", "min": "-0.09", "max": 0.17, "mean": 1e-17},  # numbers as text are read
+                {"name": "s1", "min": 1.0, "max": 0.0, "mean": 0.5},  # min above max: skipped
+                {"name": "s2", "min": float("nan"), "max": 1, "mean": 0},
+                {"min": 0, "max": 1, "mean": 0},
+                "s3",
+            ],
+        },
+    }
+    meta = studio.parse_metadata(doc)
+    assert [(r.name, r.min, r.max) for r in meta.feature_ranges] == [("age", -0.107, 0.111), ("bmi", -0.09, 0.17)]
+    assert meta.feature_range("bmi").mean == 1e-17 and meta.feature_range("s1") is None
+    assert meta.features == ("age", "bmi", "s1")  # the list of names is unchanged
+    for ranges in (None, "wide", {"age": [0, 1]}):
+        doc["input"]["feature_ranges"] = ranges
+        assert studio.parse_metadata(doc).feature_ranges == ()
+    image = {"input": {"kind": "image", "width": 8, "height": 8, "channels": 1, "feature_ranges": [
+        {"name": "x", "min": 0, "max": 1, "mean": 0}]}}
+    assert studio.parse_metadata(image).feature_ranges == ()
+
+
 def test_studio_predictions_sorted_cut_and_timed():
     doc = {
         "predictions": [

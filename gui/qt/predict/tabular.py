@@ -110,7 +110,8 @@ class TabularForm(QWidget):
 
     def set_model(self, meta: ModelMetadata) -> None:
         """Fields for the model's features (rebuilt only when they change)."""
-        same = self.meta is not None and self.meta.features == meta.features
+        same = (self.meta is not None and self.meta.features == meta.features
+                and self.meta.feature_ranges == meta.feature_ranges)
         self.meta = meta
         kind = "Regression" if "regression" in meta.task else "Classification" if meta.task else "Tabular model"
         self.title.setText(f"{kind}: {meta.name or 'model'} · {len(meta.features)} features")
@@ -126,10 +127,19 @@ class TabularForm(QWidget):
             edit = QLineEdit(self.fields_box)
             edit.setObjectName(f"feature_{name}")
             edit.setPlaceholderText("0")
+            label = QLabel(name, self.fields_box)
+            typical = meta.feature_range(name)
+            if typical is not None:  # the model's metadata says what values it was trained on
+                span = f"{_short(typical.min)}\u2013{_short(typical.max)}"
+                edit.setPlaceholderText(f"typical {span}")
+                tip = (f"{name}: typical {span}, mean {_short(typical.mean)} (the model's training rows). "
+                       "Empty sends 0.")
+                edit.setToolTip(tip)
+                label.setToolTip(tip)
             edit.returnPressed.connect(self._on_predict_one)
             self.fields[name] = edit
             r, c = divmod(i, columns)
-            self.grid.addWidget(QLabel(name, self.fields_box), r, 2 * c, Qt.AlignmentFlag.AlignRight)
+            self.grid.addWidget(label, r, 2 * c, Qt.AlignmentFlag.AlignRight)
             self.grid.addWidget(edit, r, 2 * c + 1)
         self.grid.addWidget(self.predict_one, (len(meta.features) + columns - 1) // columns, 0, 1, 2 * columns)
         self.table.setColumnCount(len(meta.features) + 1)
@@ -232,3 +242,9 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _short(value: float) -> str:
+    """A number in at most 3 significant digits, without "-0"."""
+    text = f"{value:.3g}"
+    return "0" if text in ("-0", "0") or abs(value) < 5e-16 else text
