@@ -96,6 +96,7 @@ class ClusterPage(QWidget):
         self.last_dialog = None
         self._reading = False
         self._dirty = False
+        self._read_task: Task | None = None
         self._log_stream: Stream | None = None
         self._log_service = ""
         self._task_slots: dict[str, str] = {}
@@ -230,6 +231,9 @@ class ClusterPage(QWidget):
 
     def _attach(self, session) -> None:
         self.stop_logs()
+        if self._read_task is not None:  # a read of the old engine (maybe frozen): never applied here
+            self._read_task.cancel()
+        self._reading = self._dirty = False
         self.nodes.replace_all([])
         self.services.replace_all([])
         self.tasks.replace_all([])
@@ -264,7 +268,7 @@ class ClusterPage(QWidget):
             tasks = list_tasks(engine, selected_id, nodes) if selected_id in {s.id for s in services} else []
             return state, nodes, services, tasks
 
-        task = Task(self, read, self.session.reads)
+        task = self._read_task = Task(self, read, self.session.reads)
         task.done.connect(self._on_read)
         task.failed.connect(self._on_read_failed)
         task.start()

@@ -167,9 +167,12 @@ class NetworksPage(ListPage):
             self._reread.start()
 
     def refresh(self) -> None:
-        engine = self.session.engine
-        task = Task(self, lambda: list_networks(engine), self.session.reads)
-        task.done.connect(lambda nets: (self.model.replace_all(nets), self._update_actions()))
+        session = self.session
+        engine = session.engine
+        task = Task(self, lambda: list_networks(engine), session.reads)
+        # After an engine switch the old engine (maybe frozen) may still answer: never list that.
+        task.done.connect(lambda nets: session is self.session and (self.model.replace_all(nets),
+                                                                      self._update_actions()))
         task.failed.connect(lambda exc: self.statusMessage.emit(f"Could not list networks: {exc}"))
         task.start()
 

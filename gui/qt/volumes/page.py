@@ -178,7 +178,6 @@ class VolumesPage(ListPage):
         self._reread.setSingleShot(True)
         self._reread.setInterval(REREAD_MS)
         self._reread.timeout.connect(self.refresh)
-        self._session = None
         self._attach(window.session)
         window.engineChanged.connect(self._attach)
         self._update_actions()
@@ -189,7 +188,6 @@ class VolumesPage(ListPage):
         return self.main_window.session
 
     def _attach(self, session) -> None:
-        self._session = session
         self.model.sizes = {}
         self.model.replace_all([])
         session.engineEvent.connect(self._on_event)
@@ -202,13 +200,15 @@ class VolumesPage(ListPage):
 
     def refresh(self) -> None:
         """Read the list and who uses each volume (cheap); sizes only when asked (the costly df call)."""
-        engine = self.session.engine
+        session = self.session
+        engine = session.engine
 
         def read():
             return list_volumes(engine), volume_users(engine)
 
-        task = Task(self, read, self.session.reads)
-        task.done.connect(self._on_listed)
+        task = Task(self, read, session.reads)
+        # After an engine switch the old engine (maybe frozen) may still answer: never list that.
+        task.done.connect(lambda result: session is self.session and self._on_listed(result))
         task.failed.connect(lambda exc: self.statusMessage.emit(f"Could not list volumes: {exc}"))
         task.start()
 
