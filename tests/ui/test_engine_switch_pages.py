@@ -72,3 +72,19 @@ def test_list_page_never_shows_the_old_engines_late_answer(window, qtbot, monkey
         release.set()
     qtbot.wait(500)
     assert stale.name not in {r.name for r in page.model.records()}
+
+
+def test_volume_browsers_close_on_an_engine_switch(window, qtbot, docker_api, test_labels, unique_name):
+    """A browser kept the old session: after a switch Reload, Upload and Download did nothing at all."""
+    page = window.volumes_page
+    name = unique_name("vol")
+    docker_api.create_volume(name, labels=test_labels)
+    try:
+        browser = page.browse(name)
+        qtbot.waitUntil(lambda: "empty" in browser.status.text(), timeout=20000)
+        gone = []
+        browser.destroyed.connect(lambda *_: gone.append(True))
+        window.switch_engine(window.session.target)
+        qtbot.waitUntil(lambda: bool(gone) and page.browsers == {}, timeout=5000)
+    finally:
+        docker_api.remove_volume(name, force=True)

@@ -188,6 +188,8 @@ class VolumesPage(ListPage):
         return self.main_window.session
 
     def _attach(self, session) -> None:
+        for browser in list(self.browsers.values()):  # on the old engine: its actions would do nothing
+            browser.close()
         self.model.sizes = {}
         self.model.replace_all([])
         session.engineEvent.connect(self._on_event)
