@@ -211,6 +211,15 @@ class ImageBuild(CancellableStream):
         if self._started:
             raise RuntimeError("an ImageBuild is iterated only once")
         self._started = True
+        # The watchdog can cut a response, not a request still waiting for one (docker-py gives no
+        # handle on it): a build sent to an engine that is frozen already would wait for ever.
+        try:
+            self.engine.ping(timeout=PING_TIMEOUT)
+        except EngineError as exc:
+            if exc.kind == ErrorKind.TIMEOUT:
+                raise EngineError(f"Docker Engine at {self.engine.url} does not answer (frozen or overloaded?): "
+                                  "the build did not start.", ErrorKind.TIMEOUT) from None
+            raise
         try:
             self._tag_before = self.engine.api().inspect_image(self.tag)["Id"]
         except Exception:

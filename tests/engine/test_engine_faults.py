@@ -113,6 +113,17 @@ def test_build_on_a_frozen_engine_ends_in_words(daemon, tmp_path):
     assert not leftover_containers(d.url)
 
 
+def test_build_sent_to_a_frozen_engine_does_not_wait_for_ever(daemon, tmp_path):
+    d, _api, engine = daemon
+    (tmp_path / "Dockerfile").write_text(f"FROM aics-test/busybox:latest\n{SLOW_STEP}")
+    d.send_signal(signal.SIGSTOP)
+    drain = Drain(ImageBuild(engine, tmp_path, "faults/frozen:2"))
+    assert drain.ended.wait(6), "the build waits on the frozen engine"
+    assert isinstance(drain.error, EngineError) and drain.error.kind == "timeout", drain.error
+    assert str(drain.error) == (f"Docker Engine at {d.url} does not answer (frozen or overloaded?): "
+                                "the build did not start.")
+
+
 def test_quiet_step_of_a_live_engine_goes_on(daemon, tmp_path):
     _d, _api, engine = daemon
     (tmp_path / "Dockerfile").write_text("FROM aics-test/busybox:latest\nRUN sleep 3\n")

@@ -151,6 +151,19 @@ def test_build_on_a_frozen_engine_cancels_at_once_and_shuts_down_quietly(daemon,
     qtbot.waitUntil(lambda: not os.path.exists(other.folder), timeout=8000)  # its cancel returned
     assert time.monotonic() - t0 < 6.0
     d.send_signal(signal.SIGCONT)
+
+    from gui.builder import get_template
+    from gui.qt.build.runner import BuildRunner
+
+    d.send_signal(signal.SIGSTOP)  # frozen before the build starts
+    t = get_template("sklearn-regression")
+    late = BuildRunner(types.SimpleNamespace(engine=Engine(resolve_engine(d.url))), t, t.defaults(), SLOW_BUILD,
+                       "faults/ui:4")
+    with qtbot.waitSignal(late.finished, timeout=8000) as outcome:
+        late.start()
+    assert outcome.args[0].status == "failed"
+    assert "does not answer (frozen or overloaded?)" in outcome.args[0].error
+    d.send_signal(signal.SIGCONT)
     assert bugs == []
 
 

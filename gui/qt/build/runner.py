@@ -128,6 +128,9 @@ class BuildRunner(QObject):
     def _on_cancel_answered(self, confirmed: bool) -> None:
         if not confirmed:  # frozen or gone: its build container is removed once the engine answers again
             self.stage.emit("Cancelled; the engine does not answer, so its build container is removed later")
+            if not self._ended.is_set():  # a stream still waiting on the frozen engine: finish without it
+                self._timer.stop()
+                self._stream_done = True
         self._on_cancelled(None)
 
     def _on_cancelled(self, exc: BaseException | None) -> None:
