@@ -96,7 +96,7 @@ def test_user_without_socket_access_is_told_why():
         "except EngineError as e:\n    print(e.kind); print(e)\n"
     )
     # `nobody` may not read the checkout: it runs a readable copy of what the import needs.
-    interpreter, copy = readable_copy("gui.engine")
+    interpreter, copy = readable_copy("gui.engine", "gui.engine.client")  # gui.engine loads its parts lazily
     try:
         out = subprocess.run(
             ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", interpreter, "-s", "-c", code],
