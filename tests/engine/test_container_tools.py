@@ -137,7 +137,7 @@ def test_stats_samples_then_end_when_stopped(engine, make_container, docker_api)
         time.sleep(0.1)
     samples = [i for i in items if isinstance(i, StatsSample)]
     assert len(samples) >= 3
-    assert max(s.cpu_percent for s in samples) > 20  # a busy loop
+    assert max(s.cpu_percent for s in samples) > 5  # a busy loop (an idle one shows ~0; a loaded machine shares it)
     assert samples[-1].memory_usage > 0 and samples[-1].memory_limit > samples[-1].memory_usage
     docker_api.kill(c["Id"])
     t.join(10)
