@@ -132,7 +132,7 @@ def test_load_test_sweeps_the_litert_container_and_cancels_at_once(qtbot, predic
     dlg.levels.setText("4, 8")
     dlg.seconds.setValue(60.0)
     dlg.start()
-    qtbot.waitUntil(lambda: dlg.stream is not None and dlg.running and dlg.plot.rps, timeout=10000)
+    qtbot.waitUntil(lambda: bool(dlg.running and dlg.plot.rps), timeout=10000)
     t0 = time.monotonic()
     dlg.cancel()
     qtbot.waitUntil(lambda: not dlg.threads_alive(), timeout=5000)
