@@ -214,3 +214,18 @@ def test_stream_failure_someone_handles_is_not_reported_twice(qtbot, monkeypatch
     with qtbot.waitSignal(stream.finished, timeout=5000):
         stream.start()
     assert reported == [] and len(got) == 1
+
+
+def test_answered_tasks_do_not_pile_up_under_their_parent(qtbot):
+    """Pages make a Task per refresh; each stayed a child of the page, holding its answer, for ever."""
+    parent = QObject()
+    got = []
+    for i in range(3):
+        task = Task(parent, lambda i=i: [i] * 1000)
+        task.done.connect(got.append)
+        task.start()
+    cancelled = Task(parent, lambda: 1).start()
+    cancelled.cancel()
+    qtbot.waitUntil(lambda: len(got) == 3 and cancelled.future.done(), timeout=5000)
+    qtbot.waitUntil(lambda: parent.findChildren(Task) == [], timeout=2000)
+    assert sorted(a[0] for a in got) == [0, 1, 2]

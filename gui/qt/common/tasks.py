@@ -125,7 +125,8 @@ def _emit(signal, *args) -> bool:
 
 class Task(QObject):
     """``fn()`` on ``pool`` (default: the shared pool); ``done``/``failed`` arrive on the UI thread, never
-    after ``cancel()`` or after ``parent`` was deleted."""
+    after ``cancel()`` or after ``parent`` was deleted. Once answered (or cancelled) the Task deletes
+    itself (``deleteLater``): keep no Qt calls on it for later, only ``cancel``/``is_alive``/``future``."""
 
     done = Signal(object)
     failed = Signal(object)
@@ -152,15 +153,19 @@ class Task(QObject):
 
     def _finished(self, fut: Future) -> None:
         if fut.cancelled() or self._cancelled:
+            self._cancelled = True  # delivers nothing: the signal only lets the Task go
+            _emit(self._result, False, None)
             return
         exc = fut.exception()
         _emit(self._result, exc is None, fut.result() if exc is None else exc)
 
     @Slot(bool, object)
     def _deliver(self, ok: bool, value: object) -> None:
-        if self._cancelled:
-            return
-        (self.done if ok else self.failed).emit(value)
+        # Answered: go, with the answer its future holds (a page refreshing on every engine event
+        # made a child Task per refresh, each keeping its whole answer alive as long as the page).
+        self.deleteLater()
+        if not self._cancelled:
+            (self.done if ok else self.failed).emit(value)
 
     def cancel(self) -> None:
         self._cancelled = True
