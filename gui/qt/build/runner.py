@@ -166,6 +166,7 @@ class BuildRunner(QObject):
             return  # wait until the engine really stopped the build
         self.outcome = self._outcome()
         shutil.rmtree(self.folder, ignore_errors=True)  # a few files: the model is copied, not unpacked
+        self._pool.shutdown(wait=False, cancel_futures=False)  # its threads end (one pool per build)
         self.finished.emit(self.outcome)
 
     def _outcome(self) -> BuildOutcome:
