@@ -256,10 +256,10 @@ class DeployDialog(QDialog):
             self._update()
 
     def _on_push_failed(self, exc) -> None:
-        self.problem.setText(f"⚠ Push failed: {exc}")
         self.push_button.setEnabled(True)
         self.push_progress.hide()
-        self._update()
+        self._update()  # first: it rewrites the problem line from the form's own checks
+        self.problem.setText("\n".join(filter(None, (f"⚠ Push failed: {exc}", self.problem.text()))))
 
     def done(self, result: int) -> None:
         if self._push_stream is not None:
