@@ -8,6 +8,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPlainTextEdit, QTreeWidget
 
 from gui.engine import container_info
+from gui.qt.common import style
 from gui.qt.common.inspect_view import InspectView
 from gui.qt.common.log_lines import LogLines
 from gui.qt.containers.copy_files import CopyFilesPanel
@@ -131,6 +132,43 @@ def test_logs_load_more_and_exit_message(qtbot, engine, make_container, info, do
     assert_closed(qtbot, view)
 
 
+ANSI_LOG = (r"printf '\033[31mfailed: boom\033[0m\n\033[1;32mready\033[0m\nplain\n"
+            r"\033[33mwarn starts\nwarn goes on\033[0m\n\033[2Kafter\n'; sleep 3600")
+
+
+def test_logs_paint_ansi_colours_like_the_build_log(qtbot, engine, make_container, info):
+    """A container's coloured output shows without its escape codes, each line in its colour; a colour
+    left open carries to the next line (the build log's rule, gui.builder.failure.AnsiLines)."""
+    c = make_container(command=("sh", "-c", ANSI_LOG))
+    view = LogsView(engine, info(c), tail="all")
+    qtbot.addWidget(view)
+    view.resize(700, 300)
+    view.show()
+    qtbot.waitUntil(lambda: view.received >= 6, timeout=10000)
+    lines = view.lines
+    assert lines.texts[:6] == ["failed: boom", "ready", "plain", "warn starts", "warn goes on", "after"]
+    row = lines.first
+    assert lines.colors[row] == style.color("log-error", lines)
+    assert lines.colors[row + 1] == style.color("ok", lines)
+    assert row + 2 not in lines.colors and row + 5 not in lines.colors
+    assert lines.colors[row + 3] == lines.colors[row + 4] == style.color("warning", lines)
+    # painted: the "ready" row has green text, the "plain" row none
+    image = lines.viewport().grab().toImage()
+    lh = lines._lh
+
+    def greens(k: int) -> int:
+        n = 0
+        for y in range(k * lh, (k + 1) * lh):
+            for x in range(0, 120):
+                px = image.pixelColor(x, y)
+                n += px.green() > px.red() + 40 and px.green() > px.blue() + 20
+        return n
+
+    assert greens(1) > 5 and greens(2) == 0
+    view.close()
+    assert_closed(qtbot, view)
+
+
 def test_stats_plots_then_stop_with_container(qtbot, engine, make_container, info, docker_api, tmp_path):
     c = make_container(command=("sh", "-c", "while true; do :; done"))
     view = StatsView(engine, info(c))
@@ -209,6 +247,27 @@ def test_exec_output_and_errors(qtbot, engine, make_container, info):
     dlg2.run()
     qtbot.waitUntil(lambda: dlg2.error.text() != "", timeout=10000)
     assert "not running" in dlg2.error.text()
+    dlg.close()
+    assert_closed(qtbot, dlg)
+
+
+def test_exec_stop_then_run_again(qtbot, engine, make_container, info):
+    """Stop once left Run disabled for good: a stopped stream sends no `finished`."""
+    c = make_container()
+    dlg = ExecDialog(engine, info(c))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.command.setText("sh -c 'while true; do echo tick; sleep 0.1; done'")
+    dlg.run()
+    qtbot.waitUntil(lambda: "tick" in dlg.output.toPlainText(), timeout=10000)
+    dlg.stop_btn.click()
+    assert dlg.run_btn.isEnabled() and not dlg.stop_btn.isEnabled()
+    first = dlg.worker
+    qtbot.waitUntil(lambda: not first.is_alive(), timeout=3000)
+    dlg.command.setText("echo again")
+    dlg.run_btn.click()
+    qtbot.waitUntil(lambda: dlg.exit_code == 0, timeout=10000)
+    assert "again" in dlg.output.toPlainText()
     dlg.close()
     assert_closed(qtbot, dlg)
 

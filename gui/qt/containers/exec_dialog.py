@@ -123,6 +123,7 @@ class ExecDialog(QDialog):
         """Stop reading the output (the engine cannot kill an exec'd process; it keeps running)."""
         if self._worker is not None and self._worker.is_alive():
             self._worker.stop()
+            self._on_finished()  # a stopped stream sends no `finished`: Run would stay disabled
             self.status.setText("Stopped reading the output (the command may still run in the container)")
 
     def done(self, result: int) -> None:
