@@ -107,12 +107,12 @@ def assemble_context(
     (dest / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
     if "packages" in clean:
         (dest / "requirements.txt").write_text(requirements_text(template, clean), encoding="utf-8")
-    for name in template.files:
-        src = template.directory / name
+    for name in template.files:  # "../<template>/<file>": another template's file, shared (digit_pictures.py)
+        src, target = template.directory / name, dest / Path(name).name
         if src.is_dir():
-            shutil.copytree(src, dest / name, dirs_exist_ok=True)
+            shutil.copytree(src, target, dirs_exist_ok=True)
         else:
-            shutil.copy2(src, dest / name)
+            shutil.copy2(src, target)
     if template.serving:
         serving = dest / "serving"
         serving.mkdir(exist_ok=True)

@@ -134,6 +134,11 @@ def load_template(directory: Path) -> Template:
     dockerfile = meta.get("dockerfile", "Dockerfile.j2")
     if not (path.parent / dockerfile).is_file():
         raise TemplateError(f"{path}: no {dockerfile} beside it")
+    root = path.parent.parent.resolve()
+    for file in meta.get("files", ()):  # its own files, or "../<template>/<file>" shared with another
+        src = (path.parent / file).resolve()
+        if not src.exists() or not src.is_relative_to(root) or src.parent.parent != root:
+            raise TemplateError(f"{path}: files names {file!r}, not a file of a template folder")
     for f in (*build, *run):  # a manifest's own defaults must pass its checks
         if f.type not in ("file", "path"):
             _, err = check(f, f.default)

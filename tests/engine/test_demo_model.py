@@ -1,5 +1,5 @@
-"""The sklearn-image demo on the real engine: right on digits people draw or type, and "unsure" when a
-picture is blank, a photo, or its best guess is weak. The pictures are held back from the build
+"""The digit demos on the real engine (sklearn-image, and tensorflow-image on LiteRT): right on digits
+people draw or type, and "unsure" when a picture is blank, a photo, or its best guess is weak. The pictures are held back from the build
 (tests/perf/held_back_digits.py); tests/perf/bench_demo_accuracy.py measures the same on more of them."""
 
 from __future__ import annotations
@@ -15,16 +15,22 @@ from sklearn.datasets import load_digits, load_sample_images
 from gui.builder import get_template
 from gui.predict.studio import parse_metadata, parse_predictions
 from tests.perf.held_back_digits import fonts, held_back_set, load_digits_png
-from tests.support.templates import COLD_BUILD_S, build_template, http, run_container, wait_for
+from tests.support.templates import build_template, http, run_container, wait_for
+from tests.support.tensorflow_builds import COLD_TENSORFLOW_BUILD_S, build_variant, remove_leftovers
 
-pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # the template images may be built from nothing
+pytestmark = pytest.mark.timeout(COLD_TENSORFLOW_BUILD_S)  # the template images may be built from nothing
 
 
-@pytest.fixture(scope="module")
-def demo(docker_api, test_labels, tmp_path_factory):
-    t = get_template("sklearn-image")
-    tag = f"aicstest-demo-digits:{test_labels['ai-container-studio.test']}"
-    build, lines = build_template(t, t.defaults(), tmp_path_factory.mktemp("demo") / "ctx", tag, test_labels)
+@pytest.fixture(scope="module", params=["sklearn-image", "tensorflow-litert"])
+def demo(request, docker_api, test_labels, tmp_path_factory):
+    tag = f"aicstest-demo-{request.param}:{test_labels['ai-container-studio.test']}"
+    ctx = tmp_path_factory.mktemp("demo") / "ctx"
+    if request.param == "tensorflow-litert":  # keeps aics-cache/tensorflow-image-tf and -litert
+        build, lines, _ = build_variant({"runtime": "litert", "tag": tag}, ctx, tag, test_labels)
+        remove_leftovers(build)
+    else:
+        t = get_template("sklearn-image")
+        build, lines = build_template(t, t.defaults(), ctx, tag, test_labels)
     cid, ports = run_container(
         docker_api, tag, test_labels, f"aicstest-demo-{build.image_id[7:15]}", ports={8080: 0}
     )

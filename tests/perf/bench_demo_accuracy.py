@@ -6,10 +6,12 @@
 - rows_1500_1796: load_digits rows 1500-1796 sent as the 8x8 PNGs they are. Goal >= 90 %.
 - unsure: share of answers marked "unsure" on each set, and on a blank picture and sklearn's sample photos.
 
-It builds the sklearn-image template with its defaults (or uses --url of a running container), runs it
-on 127.0.0.1, sends every picture to POST /predict, and removes what it made (cache images stay).
+It builds the sklearn-image template with its defaults (or tensorflow-image with --template, on LiteRT
+or --variant tensorflow; or uses --url of a running container), runs it on 127.0.0.1, sends every
+picture to POST /predict, and removes what it made (cache images stay).
 
     .venv/bin/python tests/perf/bench_demo_accuracy.py [--pictures 1000] [--url http://127.0.0.1:PORT]
+        [--template sklearn-image|tensorflow-image] [--variant litert|tensorflow]
 """
 
 from __future__ import annotations
@@ -97,17 +99,23 @@ def measure(base: str, n: int) -> dict:
 
 
 @contextlib.contextmanager
-def demo_server():
-    """Build the sklearn-image defaults, run them on 127.0.0.1, yield the base URL, remove both."""
+def demo_server(template: str = "sklearn-image", variant: str = "litert"):
+    """Build the template's defaults, run them on 127.0.0.1, yield the base URL, remove both."""
     from gui.builder import get_template
     from tests.support.templates import engine
 
     api = engine().api()
-    t = get_template("sklearn-image")
+    t = get_template(template)
     tag = "aicsbench-digits:accuracy"
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        build, _ = build_template(t, t.defaults(), Path(tmp) / "ctx", tag, LABELS)
+        if template == "tensorflow-image":
+            from tests.support.tensorflow_builds import build_variant, remove_leftovers
+
+            build, _, _ = build_variant({"runtime": variant, "tag": tag}, Path(tmp) / "ctx", tag, LABELS)
+            remove_leftovers(build)
+        else:
+            build, _ = build_template(t, t.defaults(), Path(tmp) / "ctx", tag, LABELS)
         build_s = time.perf_counter() - t0
     cid, ports = run_container(api, tag, LABELS, "aicsbench-digits-accuracy", ports={8080: 0})
     try:
@@ -124,12 +132,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pictures", type=int, default=1000, help="held-back pictures (half typed, half drawn)")
     parser.add_argument("--url", help="a running demo container, e.g. http://127.0.0.1:8080 (no build)")
+    parser.add_argument("--template", choices=["sklearn-image", "tensorflow-image"], default="sklearn-image")
+    parser.add_argument("--variant", choices=["litert", "tensorflow"], default="litert",
+                        help="tensorflow-image: the serving runtime")
     args = parser.parse_args()
     if args.url:
         result = measure(args.url.rstrip("/"), args.pictures)
     else:
-        with demo_server() as (base, build_s):
-            result = {"build_seconds": build_s, **measure(base, args.pictures)}
+        with demo_server(args.template, args.variant) as (base, build_s):
+            result = {"template": args.template, "build_seconds": build_s, **measure(base, args.pictures)}
+            if args.template == "tensorflow-image":
+                result["variant"] = args.variant
     result["pass"] = (
         result["held_back"]["all"]["accuracy"] >= 0.95 and result["rows_1500_1796"]["accuracy"] >= 0.90
     )
