@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -51,7 +52,13 @@ class ScoreBars(QWidget):
         self.rows: list[tuple[str, float | None]] = []
         self.muted = False  # grey bars: the answer is unsure
         self.painted_at: float | None = None
+        self._dark: bool | None = None  # style.is_dark, read again after a palette change
         self.setFixedHeight(self.ROW * BARS_SHOWN)
+
+    def changeEvent(self, event) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._dark = None
+        super().changeEvent(event)
 
     def set_rows(self, rows: list[tuple[str, float | None]]) -> None:
         self.rows = rows[:BARS_SHOWN]
@@ -63,24 +70,28 @@ class ScoreBars(QWidget):
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if self._dark is None:
+            self._dark = style.is_dark(self)
+        dark = self._dark
+        text_color = self.palette().windowText().color()
         fm = p.fontMetrics()
         w = self.width()
         name_w, pct_w = 62, 44
         for i, (label, score) in enumerate(self.rows):
             y = i * self.ROW
-            p.setPen(self.palette().windowText().color())
+            p.setPen(text_color)
             p.drawText(QRectF(0, y, name_w - 4, self.ROW), Qt.AlignmentFlag.AlignVCenter,
                        fm.elidedText(label, Qt.TextElideMode.ElideRight, name_w - 6))
             track = QRectF(name_w, y + 5, w - name_w - pct_w, self.ROW - 10)
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(style.color("chart-track", self))
+            p.setBrush(style.themed_color("chart-track", dark))
             p.drawRoundedRect(track, 3, 3)
             if score is not None:
                 fill = QRectF(track.x(), track.y(), track.width() * max(0.0, min(1.0, score)), track.height())
                 roles = MUTED_BAR_ROLES if self.muted else BAR_ROLES
-                p.setBrush(style.color(roles[min(i, len(roles) - 1)], self))
+                p.setBrush(style.themed_color(roles[min(i, len(roles) - 1)], dark))
                 p.drawRoundedRect(fill, 3, 3)
-            p.setPen(style.color("muted", self))
+            p.setPen(style.themed_color("muted", dark))
             text = "" if score is None else f"{score * 100:.1f}%" if score <= 1.0 else f"{score:.3g}"
             p.drawText(QRectF(w - pct_w, y, pct_w, self.ROW),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
@@ -98,9 +109,12 @@ class PredictionCard(QFrame):
     ``cardScores`` (bars) and ``cardStatus`` (round trip, or what went wrong).
     """
 
-    def __init__(self, name: str, parent=None):
+    def __init__(self, name: str, parent=None, on_state: Callable[[str, str], None] | None = None):
+        """``on_state(old, new)`` is called on each change of state (the page keeps its counts with it)."""
         super().__init__(parent)
         self.setObjectName("predictionCard")
+        self._state = "waiting"  # also the Qt property "state" (for the stylesheet); this is read often
+        self._on_state = on_state
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.name = name
         self.prediction: Prediction | None = None
@@ -153,7 +167,7 @@ class PredictionCard(QFrame):
 
     @property
     def state(self) -> str:
-        return self.property("state")
+        return self._state
 
     @property
     def top(self) -> str:
@@ -204,7 +218,10 @@ class PredictionCard(QFrame):
         self._set_state("failed" if kind else "cancelled")
 
     def _set_state(self, state: str) -> None:
+        old, self._state = self._state, state
         self.setProperty("state", state)
+        if self._on_state is not None and old != state:
+            self._on_state(old, state)
         self.status.setProperty("state", state)
         if state != "failed":
             return  # only failed cards look different: skip the costly re-polish of 200 answered cards

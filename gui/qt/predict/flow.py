@@ -1,4 +1,8 @@
-"""FlowLayout: widgets placed left to right and wrapped into rows, like words in a paragraph."""
+"""FlowLayout: widgets placed left to right and wrapped into rows, like words in a paragraph.
+
+Qt asks a layout for its height at a width several times per event-loop turn, and re-lays it out after
+every added widget: the heights are remembered until the layout changes, and a pass moves only the items
+whose place changed (200 cards added a few per turn made each pass cost as much as the first)."""
 
 from __future__ import annotations
 
@@ -13,10 +17,13 @@ class FlowLayout(QLayout):
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
+        self._heights: dict[int, int] = {}  # width -> heightForWidth, until invalidate()
+        self._placed: dict[int, QRect] = {}  # id(item) -> the geometry last given to it
         self.setContentsMargins(margin, margin, margin, margin)
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
+        self.invalidate()
 
     def count(self) -> int:
         return len(self._items)
@@ -25,7 +32,16 @@ class FlowLayout(QLayout):
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
+        if not 0 <= index < len(self._items):
+            return None
+        item = self._items.pop(index)
+        self._placed.pop(id(item), None)
+        self.invalidate()
+        return item
+
+    def invalidate(self) -> None:
+        self._heights.clear()
+        super().invalidate()
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation(0)
@@ -34,7 +50,10 @@ class FlowLayout(QLayout):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), move=False)
+        height = self._heights.get(width)
+        if height is None:
+            height = self._heights[width] = self._arrange(QRect(0, 0, width, 0), move=False)
+        return height
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
@@ -63,7 +82,10 @@ class FlowLayout(QLayout):
                 y += row_height + self._spacing
                 row_height = 0
             if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
+                place = QRect(QPoint(x, y), hint)
+                if self._placed.get(id(item)) != place:
+                    self._placed[id(item)] = place
+                    item.setGeometry(place)
             x += hint.width() + self._spacing
             row_height = max(row_height, hint.height())
         return y + row_height - rect.y() + m.bottom()

@@ -217,6 +217,7 @@ class PredictPage(QWidget):
         self._connect_seq = itertools.count(1)
         self._connect_id = 0
         self.cards: dict[int, PredictionCard] = {}
+        self._tally = dict.fromkeys(("waiting", "done", "failed", "cancelled"), 0)  # cards by state
         self._ids = itertools.count(1)
         self._pending: deque[tuple[int, PictureSource]] = deque()
         self._held: list[tuple[int, PictureSource]] = []
@@ -540,7 +541,8 @@ class PredictPage(QWidget):
         start = time.perf_counter()
         while self._pending and (time.perf_counter() - start) * 1000.0 < CARDS_PER_TICK_MS:
             job_id, src = self._pending.popleft()
-            card = PredictionCard(src.name)
+            card = PredictionCard(src.name, on_state=self._on_card_state)
+            self._tally["waiting"] += 1
             self.cards[job_id] = card
             self.panel.add_card(card)
             if self._reveal_next:  # the first card of what was just added comes into view
@@ -646,14 +648,20 @@ class PredictPage(QWidget):
             return
         self.cancel()
         self.cards.clear()
+        self._tally = dict.fromkeys(self._tally, 0)
         self.panel.clear()
         self._batch_start = None
         self._update_summary()
 
+    def _on_card_state(self, old: str, new: str) -> None:
+        self._tally[old] -= 1
+        self._tally[new] = self._tally.get(new, 0) + 1
+
     def counts(self) -> dict[str, int]:
-        out = {"waiting": len(self._pending), "done": 0, "failed": 0, "cancelled": 0}
-        for card in self.cards.values():
-            out[card.state] = out.get(card.state, 0) + 1
+        """Cards by state, and pictures without a card yet as waiting. Kept as cards change (answers
+        land hundreds at a time: counting 200 cards per answer was the page's own largest cost)."""
+        out = dict(self._tally)
+        out["waiting"] += len(self._pending)
         return out
 
     def _update_summary(self) -> None:
