@@ -13,9 +13,6 @@ from gui.qt.common.style import color as style_color
 MAX_BUILD_LINES = 200_000
 # Background roles (style.ROLES) of step headers, cache hits and failed lines; painted in the theme's colour.
 STEP_BG, CACHED_BG, FAILED_BG = "build-step", "build-cached", "build-failed"
-# ANSI colour name -> style role of the text (the classic builder paints a step's stderr red).
-ANSI_ROLES = {"red": "log-error", "green": "ok", "yellow": "warning", "blue": "accent", "cyan": "accent",
-              "magenta": "syntax-variable", "grey": "muted"}
 
 
 class BuildLogView(LogLines):
@@ -28,7 +25,6 @@ class BuildLogView(LogLines):
         self.step_rows: dict[int, int] = {}  # step number -> absolute row of its "Step n/m" line
         self.failed_rows: list[int] = []
         self.cause_row: int | None = None  # the line that says why the build failed
-        self._ansi = AnsiLines()
 
     def clear(self) -> None:
         self.texts.clear()
@@ -44,18 +40,6 @@ class BuildLogView(LogLines):
         self.cause_row = None
         self._ansi = AnsiLines()
         self._relayout(keep_bottom=True)
-
-    def _plain(self, texts: list[str]) -> list[str]:
-        """The texts without ANSI escapes; their colours go to ``colors`` (rows from ``end`` on)."""
-        row = self.end
-        out = []
-        for i, text in enumerate(texts):
-            plain, name = self._ansi.feed(text)
-            role = ANSI_ROLES.get(name)
-            if role:
-                self.colors[row + i] = style_color(role, self)
-            out.append(plain)
-        return out
 
     def mark_cause(self, row: int) -> None:
         """Mark the line that says why the build failed (absolute ``row``) and show it in the middle."""
@@ -74,7 +58,7 @@ class BuildLogView(LogLines):
         """Append one batch; marks step headers and cache hits, and the failing step on an error."""
         row = self.end
         errors = set()
-        texts = self._plain([line.text for line in lines])
+        texts = self.plain_texts([line.text for line in lines])
         for i, line in enumerate(lines):
             if line.error:
                 errors.add(i)
@@ -89,7 +73,7 @@ class BuildLogView(LogLines):
             elif texts[i].startswith("Step ") and line.step and line.step not in self.step_rows:
                 self.step_rows[line.step] = row + i
                 self.marks[row + i] = STEP_BG
-        self.append(texts, [""] * len(texts), errors)
+        self.append(texts, [""] * len(texts), errors, ansi=False)
         for i in errors:  # the engine said the build failed with this line: an error, whatever its words
             k = row + i - self.first
             if 0 <= k < len(self.errs):
@@ -106,7 +90,7 @@ class BuildLogView(LogLines):
     def set_text_lines(self, texts: list[str]) -> None:
         """Show a finished build's saved log (from the history)."""
         self.clear()
-        self.append(self._plain(texts), [""] * len(texts))
+        self.append(texts, [""] * len(texts))
 
     def paintEvent(self, event):
         super().paintEvent(event)

@@ -2,12 +2,15 @@
 
 Appending is O(lines added) whatever the view holds (QPlainTextEdit spends ~100 ms per 10,000
 lines once it holds many), so a container writing 200,000 lines a second never stalls the UI.
-Lines are selected by row (click, shift-click, drag, Ctrl+A) and copied with Ctrl+C.
+Lines are selected by row (click, shift-click, drag, Ctrl+A) and copied with Ctrl+C. ANSI colour
+escapes (a build step's red stderr, a server's coloured log levels) are taken out of the text and the
+colour each line starts in is painted, the same in the build log and a container's log.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QPainter, QPalette
@@ -15,7 +18,13 @@ from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from gui.qt.common import style
 
+if TYPE_CHECKING:
+    from gui.builder.failure import AnsiLines
+
 MAX_LINES = 100_000
+# ANSI colour name -> style role of the text (the classic builder paints a step's stderr red).
+ANSI_ROLES = {"red": "log-error", "green": "ok", "yellow": "warning", "blue": "accent", "cyan": "accent",
+              "magenta": "syntax-variable", "grey": "muted"}
 # A line on stderr is painted as an error only when it reads like one: Jupyter, uvicorn and Python's
 # logging write everything (INFO too) to stderr.
 _ERROR_LEVEL = re.compile(r"^\s*(?:\[[EFC][ \]]|\[?(?:ERROR|FATAL|CRITICAL|PANIC)\b|E\d{4} )")
@@ -56,7 +65,12 @@ class LogLines(QAbstractScrollArea):
         self._anchor: int | None = None
         self._caret: int | None = None
         self._widest = 0
-        self.colors: dict[int, QColor] = {}  # absolute row -> its text colour (ANSI colours of a build log)
+        self.colors: dict[int, QColor] = {}  # absolute row -> its text colour (from ANSI escapes)
+        # Imported here, not at the top: gui.builder's package (jinja2, packaging) is ~130 ms of imports
+        # the main window does not need before its first paint.
+        from gui.builder.failure import AnsiLines
+
+        self._ansi = AnsiLines()  # the colour carries from line to line (a reset may come lines later)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
@@ -69,9 +83,29 @@ class LogLines(QAbstractScrollArea):
         """Absolute number one past the last line."""
         return self.first + len(self.texts)
 
-    def append(self, texts: list[str], stamps: list[str], stderr=frozenset()) -> None:
+    def plain_texts(self, texts: list[str], row: int | None = None, ansi: AnsiLines | None = None) -> list[str]:
+        """``texts`` without ANSI escapes; the colour each starts in goes to ``colors`` (absolute rows from
+        ``row``, default ``end``). ``ansi`` carries the colour across calls (default: the view's)."""
+        ansi = self._ansi if ansi is None else ansi
+        joined = "".join(texts)  # one scan in C: most logs have no escapes at all
+        if not ansi.color and "\x1b" not in joined and "\r" not in joined:
+            return texts
+        row = self.end if row is None else row
+        out = []
+        for i, text in enumerate(texts):
+            plain, name = ansi.feed(text)
+            role = ANSI_ROLES.get(name)
+            if role:
+                self.colors[row + i] = style.color(role, self)
+            out.append(plain)
+        return out
+
+    def append(self, texts: list[str], stamps: list[str], stderr=frozenset(), ansi: bool = True) -> None:
+        """Add lines at the end; ``ansi`` False: ``texts`` were passed through ``plain_texts`` already."""
         bar = self.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum()
+        if ansi:
+            texts = self.plain_texts(texts)
         self.texts.extend(texts)
         self.stamps.extend(stamps)
         errs = [False] * len(texts)
@@ -84,6 +118,8 @@ class LogLines(QAbstractScrollArea):
             del self.texts[:excess], self.stamps[:excess], self.errs[:excess]
             self.first += excess
             self.dropped += excess
+            if len(self.colors) > 2 * self.max_lines:  # forget colours of dropped rows, now and then
+                self.colors = {r: c for r, c in self.colors.items() if r >= self.first}
         self._relayout(keep_bottom=at_bottom)
 
     def prepend(self, texts: list[str], stamps: list[str], stderr=frozenset()) -> int:
@@ -91,6 +127,7 @@ class LogLines(QAbstractScrollArea):
         room = max(0, self.max_lines - len(self.texts))
         skip = max(0, len(texts) - room)
         texts, stamps = texts[skip:], stamps[skip:]
+        texts = self.plain_texts(texts, self.first - len(texts), type(self._ansi)())
         errs = [False] * len(texts)
         for i in stderr:
             if i >= skip:
