@@ -1,8 +1,12 @@
-"""The container detail tools (logs, stats beside the list, inspect, exec, copy files) of the Containers page."""
+"""The container detail tools (logs, stats beside the list, inspect, exec, copy files) of the Containers page.
+
+The tools' own modules are imported when first opened: none is needed before the list's first paint.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
@@ -10,16 +14,16 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 from gui.engine import ContainerInfo
 from gui.engine.files import copy_to_container, working_dir
 from gui.qt.common.feedback import confirm
-from gui.qt.common.inspect_view import InspectView
 from gui.qt.common.style import set_role
 from gui.qt.common.table_models import RecordRole
 from gui.qt.common.tasks import Op
 from gui.qt.common.tool_windows import ToolWindows
 from gui.qt.containers.copy_files import CopyFilesPanel, local_paths
-from gui.qt.containers.exec_dialog import ExecDialog
 from gui.qt.containers.jupyter import JupyterPanel, is_jupyter
-from gui.qt.containers.logs import LogsView
-from gui.qt.containers.stats import StatsView
+
+if TYPE_CHECKING:
+    from gui.qt.containers.logs import LogsView
+    from gui.qt.containers.stats import StatsView
 
 STATS_STATES = ("running", "paused", "restarting")
 
@@ -47,6 +51,8 @@ class StatsPanel(QWidget):
             if self.view is not None:
                 self.view.stop()
                 self.view.deleteLater()
+            from gui.qt.containers.stats import StatsView
+
             self.view = StatsView(engine, container, self)
             self.layout_.addWidget(self.view)
         elif self.view.container.id != container.id:
@@ -118,6 +124,8 @@ def add_container_tools(page) -> None:
         return page.main_window.session.engine
 
     def make_logs(c: ContainerInfo) -> LogsView:
+        from gui.qt.containers.logs import LogsView
+
         view = LogsView(engine(), c)
         page.main_window.session.containersChanged.connect(view.on_containers_changed)  # resume on a start
         return view
@@ -126,9 +134,13 @@ def add_container_tools(page) -> None:
         return windows.show("logs", c.id, f"Logs: {c.name}", lambda: make_logs(c))
 
     def inspect(c: ContainerInfo):
+        from gui.qt.common.inspect_view import InspectView
+
         return windows.show("inspect", c.id, f"Inspect: {c.name}", lambda: InspectView(engine(), c))
 
     def exec_(c: ContainerInfo):
+        from gui.qt.containers.exec_dialog import ExecDialog
+
         dlg = ExecDialog(engine(), c, page)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.open()
