@@ -33,6 +33,7 @@ from gui.builder import (
     run_settings,
 )
 from gui.builder.history import BuildRecord, HistoryStore
+from gui.builder.run import secret_env_names
 from gui.predict.targets import PROTOCOL_LABEL
 from gui.qt.build.failure import FailureBanner
 from gui.qt.build.files import RecipeActions
@@ -480,6 +481,8 @@ class BuildPage(QWidget):
                 if container_port <= 0:
                     continue  # the app listens on no port
                 dlg.ports.add_row(settings.host_ip, str(host_port or ""), str(container_port), "tcp")
+            for name in secret_env_names(template):  # masked whatever the variable is called
+                dlg.mark_secret(name)
             for key, value in settings.environment.items():
                 dlg.env.add_row(key, value)
             for host, target in settings.volumes.items():
