@@ -55,10 +55,6 @@ class ImageReference:
     def registry(self) -> str:
         return self.domain
 
-    @property
-    def tag_or_default(self) -> str:
-        return self.tag or DEFAULT_TAG
-
     def with_default_tag(self) -> ImageReference:
         if self.tag or self.digest:
             return self
@@ -149,13 +145,6 @@ def parse_reference(text: str) -> ImageReference:
         raise ReferenceError(f"“{text[:30]}…”: the repository name is longer than {NAME_MAX} characters.")
     return ImageReference(domain, path, tag, digest)
 
-
-def is_valid_reference(text: str) -> bool:
-    try:
-        parse_reference(text)
-    except ReferenceError:
-        return False
-    return True
 
 
 def reference_error(ref: str, allow_digest: bool = True) -> str | None:

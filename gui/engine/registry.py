@@ -93,10 +93,6 @@ def readable_error(message: str, registry: str = "") -> str:
     return text[:1].upper() + text[1:] if text else "The registry transfer failed."
 
 
-def _registry_of(ref: ImageReference) -> str:
-    return "Docker Hub" if ref.domain == "docker.io" else ref.domain
-
-
 def _error(exc: BaseException, engine: Engine, registry: str) -> EngineError:
     err = translate(exc, engine.url)
     if err.kind in ("api", "not_found", "bad_request") and err.status is not None:

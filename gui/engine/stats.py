@@ -32,10 +32,6 @@ class StatsSample:
     net_tx_rate: float
     online_cpus: int = 1
 
-    @property
-    def memory_percent(self) -> float:
-        return 100.0 * self.memory_usage / self.memory_limit if self.memory_limit else 0.0
-
 
 @dataclass(frozen=True)
 class StatsEnded:
