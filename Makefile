@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 
 test: system $(STAMP) lint
-	REQUIRE_ENGINE=$(REQUIRE_ENGINE) QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -ra $(PYTEST_ARGS)
+	REQUIRE_ENGINE=$(REQUIRE_ENGINE) QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -ra --durations=25 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) tests/perf/bench_cold_start.py
