@@ -288,13 +288,16 @@ def _signature_input_shape(tf, path: str) -> tuple | None:
 def load_model(config: dict):
     """The runtime for `config["model"]`, chosen by `config["runtime"]` or the file's extension.
 
-    What the build prepared (dockerfiles/tensorflow-image/prepare_model.py) is read instead of the file
-    the user gave: for LiteRT the .tflite converted beside it, for a zipped SavedModel its folder."""
+    What the build prepared (dockerfiles/tensorflow-image/prepare_model.py, sklearn-image/to_onnx.py) is
+    read instead of the file the user gave: for LiteRT the .tflite converted beside it, for ONNX Runtime
+    the .onnx, for a zipped SavedModel its folder."""
     path = config["model"]
     labels = read_lines(config.get("labels"))
     runtime = config.get("runtime") or ""
     if runtime == "litert" and not path.endswith(".tflite"):
         path = str(Path(path).with_suffix(".tflite"))
+    elif runtime == "onnxruntime" and not path.endswith(".onnx"):  # converted at build time (to_onnx.py)
+        path = str(Path(path).with_suffix(".onnx"))
     elif path.endswith(".zip") and Path(path).with_suffix("").is_dir():
         path = str(Path(path).with_suffix(""))
     if runtime == "onnxruntime" or path.endswith(".onnx"):

@@ -67,6 +67,8 @@ def serving_config(template: Template, clean: dict[str, Any]) -> dict[str, Any]:
     }
     if "runtime" in clean:
         config["runtime"] = clean["runtime"]
+    if clean.get("serve_onnx"):  # the build wrote model.onnx beside the model (sklearn-image/to_onnx.py)
+        config["runtime"], config["framework"] = "onnxruntime", "onnx"
     if template.task == "image-classification":
         config["input"] = {
             "kind": "image",

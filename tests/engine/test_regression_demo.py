@@ -38,3 +38,36 @@ def test_regression_demo_metadata_has_feature_ranges(docker_api, test_labels, tm
     finally:
         docker_api.remove_container(cid, force=True)
         docker_api.remove_image(build.image_id, force=True)
+
+
+def test_regression_demo_served_as_onnx_answers_as_scikit_learn(docker_api, test_labels, tmp_path, unique_name):
+    import json
+
+    from sklearn.linear_model import Ridge
+
+    from tests.support.onnx_builds import build_onnx
+    from tests.support.templates import cache_image
+
+    tag = f"aicstest-regression-onnx:{test_labels['ai-container-studio.test']}"
+    build, lines, error = build_onnx("sklearn-regression", {}, tmp_path / "ctx", tag, test_labels)
+    assert error is None and lines[-1].done, "\n".join(line.text for line in lines[-30:])
+    verdict = [line.text for line in lines if "converted model.joblib to model.onnx" in line.text]
+    assert verdict and "of the original's on 200 samples" in verdict[0]
+    cid, ports = run_container(docker_api, tag, test_labels, unique_name("regonnx"), ports={8080: 0})
+    try:
+        assert docker_api.inspect_image(tag)["Size"] < docker_api.inspect_image(cache_image("sklearn-regression"))["Size"]
+        base = f"http://127.0.0.1:{ports[8080]}"
+        wait_for(f"{base}/health", docker_api, cid)
+        meta = http("GET", f"{base}/metadata")[1]
+        data = load_diabetes()
+        assert meta["framework"] == "onnx" and meta["input"]["features"] == list(data.feature_names)
+        assert len(meta["input"]["feature_ranges"]) == 10 and "diabetes" in meta["description"]
+        rows = data.data[::20]
+        status, body = http("POST", f"{base}/predict", json.dumps({"instances": rows.tolist()}).encode(),
+                            {"Content-Type": "application/json"})
+        assert status == 200, body
+        expected = Ridge(alpha=0.1).fit(data.data, data.target).predict(rows)  # the demo's own training
+        np.testing.assert_allclose(body["predictions"], expected, rtol=1e-3)
+    finally:
+        docker_api.remove_container(cid, force=True)
+        docker_api.remove_image(build.image_id, force=True)
