@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
-from gui.engine import ContainerInfo, ImageInfo
+from gui.engine import ContainerInfo
 from gui.qt.common.style import color as style_color
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
@@ -160,9 +160,6 @@ class ImageTableModel(RecordTableModel):
         Column("Created", lambda r: human_age(r.created), lambda r: r.created, lambda r: exact_time(r.created)),
     )
 
-    def record_at(self, row: int) -> ImageInfo:
-        return self._rows[row]
-
 
 def state_text(c: ContainerInfo) -> str:
     """The State column: the health of a running container with a health check ("healthy",
@@ -217,5 +214,3 @@ class ContainerTableModel(RecordTableModel):
         if row is not None:
             self.dataChanged.emit(self.index(row, self.STATE), self.index(row, self.STATE))
 
-    def record_at(self, row: int) -> ContainerInfo:
-        return self._rows[row]
