@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -27,6 +26,7 @@ from gui.evaluate import Comparison, Dataset, PredictionRun, load_dataset, match
 from gui.evaluate.targets import open_client
 from gui.qt.common import style
 from gui.qt.common.tasks import Op, Stream, message_of
+from gui.qt.predict.jobs import JobDialog
 from gui.qt.predict.scores import RowsModel, ThumbnailStrip, ms
 
 REFRESH_MS = 200
@@ -36,7 +36,11 @@ def _pct(v) -> str:
     return "–" if v is None else f"{v:.1%}"
 
 
-class CompareDialog(QDialog):
+class CompareDialog(JobDialog):
+    @property
+    def job(self):
+        return self.run
+
     def __init__(self, page, parent=None):
         super().__init__(parent or page)
         self.setObjectName("compareDialog")
@@ -236,18 +240,6 @@ class CompareDialog(QDialog):
             self.run.close()
         self.cancel_button.setEnabled(False)
         self._on_finished()  # the stream says nothing once stopped: show what came
-
-    @property
-    def running(self) -> bool:
-        """From Start until the last answer was taken in (or Cancel)."""
-        return self._active
-
-    def threads_alive(self) -> bool:
-        return bool((self.stream is not None and self.stream.is_alive()) or (self.run is not None and self.run.alive_threads()))
-
-    def closeEvent(self, event) -> None:
-        self.cancel()
-        super().closeEvent(event)
 
     def _refresh(self) -> None:
         c = self.comparison

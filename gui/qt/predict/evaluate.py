@@ -14,7 +14,6 @@ import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -33,6 +32,7 @@ from gui.evaluate.report import write_report
 from gui.predict.models import TABULAR
 from gui.qt.common import style
 from gui.qt.common.tasks import Op, Stream, message_of
+from gui.qt.predict.jobs import JobDialog
 from gui.qt.predict.scores import ANSWERS_ROLE, ConfusionModel, RowsModel, ThumbnailStrip, ms, report_rows
 
 REFRESH_MS = 150
@@ -44,8 +44,12 @@ def dropped_path(mime) -> str:
     return urls[0].toLocalFile() if len(urls) == 1 else ""
 
 
-class EvaluateDialog(QDialog):
+class EvaluateDialog(JobDialog):
     """Non-modal: the page stays usable. ``page`` gives the chosen model (``client``, ``meta``, ``spec``)."""
+    @property
+    def job(self):
+        return self.run
+
 
     finished_run = Signal()
 
@@ -261,18 +265,6 @@ class EvaluateDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(self.dataset is not None)
         self._on_finished()  # the stream says nothing once stopped: show what came
-
-    @property
-    def running(self) -> bool:
-        """From Start until the last answer was taken in (or Cancel)."""
-        return self._active
-
-    def threads_alive(self) -> bool:
-        return bool((self.stream is not None and self.stream.is_alive()) or (self.run is not None and self.run.alive_threads()))
-
-    def closeEvent(self, event) -> None:
-        self.cancel()
-        super().closeEvent(event)
 
     # -- figures ----------------------------------------------------------------------------------------
     def _refresh(self) -> None:

@@ -13,7 +13,6 @@ import os
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
-    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
@@ -33,6 +32,7 @@ from gui.evaluate.dataset import PICTURE_SUFFIXES
 from gui.evaluate.loadtest import write_levels_csv
 from gui.qt.common import style
 from gui.qt.common.tasks import Op, Stream, message_of
+from gui.qt.predict.jobs import JobDialog
 from gui.qt.predict.scores import RowsModel, ms
 from gui.resources import sample_pictures
 
@@ -130,7 +130,11 @@ class SweepPlot(QWidget):
         p.end()
 
 
-class LoadTestDialog(QDialog):
+class LoadTestDialog(JobDialog):
+    @property
+    def job(self):
+        return self.sweep
+
     def __init__(self, page, parent=None):
         super().__init__(parent or page)
         self.setObjectName("loadTestDialog")
@@ -278,18 +282,6 @@ class LoadTestDialog(QDialog):
             self.stream.stop()
         self.cancel_button.setEnabled(False)
         self._on_finished()  # the stream says nothing once stopped
-
-    @property
-    def running(self) -> bool:
-        """From Start until the last answer was taken in (or Cancel)."""
-        return self._active
-
-    def threads_alive(self) -> bool:
-        return bool((self.stream is not None and self.stream.is_alive()) or (self.sweep is not None and self.sweep.alive_threads()))
-
-    def closeEvent(self, event) -> None:
-        self.cancel()
-        super().closeEvent(event)
 
     def _on_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the load test", "load-test.csv", "CSV (*.csv)")
