@@ -64,10 +64,11 @@ def test_list_page_never_shows_the_old_engines_late_answer(window, qtbot, monkey
         release, calls = hang_first_call(monkeypatch, networks_page, "list_networks", [stale])
     qtbot.wait(500)  # the first listing (real) is in
     page.refresh()
-    qtbot.waitUntil(lambda: len(calls) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=5000)  # a burst of engine events may add a read
     try:
+        n = len(calls)
         window.switch_engine(window.session.target)
-        qtbot.waitUntil(lambda: len(calls) >= 2, timeout=15000)
+        qtbot.waitUntil(lambda: len(calls) > n, timeout=15000)
     finally:
         release.set()
     qtbot.wait(500)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from gui.qt.common.feedback import show_error
 from gui.qt.common.filter_proxy import RecordFilterProxy
 from gui.qt.common.table_models import RecordRole, RecordTableModel
-from gui.qt.common.tasks import Op, expected, message_of
+from gui.qt.common.tasks import Op, Task, expected, message_of
 
 
 def fit_header_text(header: QHeaderView) -> None:
@@ -148,6 +148,36 @@ class ListPage(QWidget):
             self.no_match.show()
         else:
             self.no_match.hide()
+
+    # -- a list read from the engine on demand -------------------------------------------------------
+    def follow_engine(self, window, relevant, on_switch=None, reread_ms: int = 150) -> None:
+        """Keep the list read from the window's engine: ``refresh()`` once connected, once after each burst
+        of events for which ``relevant(event)`` holds (a compose project, a prune: one read), and on an
+        engine switch, after ``on_switch()`` forgot what belonged to the old engine."""
+        self._reread = QTimer(self)
+        self._reread.setSingleShot(True)
+        self._reread.setInterval(reread_ms)
+        self._reread.timeout.connect(self.refresh)
+
+        def attach(session) -> None:
+            if on_switch is not None:
+                on_switch()
+            self.model.replace_all([])
+            session.engineEvent.connect(lambda ev: relevant(ev) and self._reread.start())
+            session.stateChanged.connect(lambda state, _m: state == "connected" and self.refresh())
+            self.refresh()
+
+        attach(window.session)
+        window.engineChanged.connect(attach)
+
+    def read_list(self, fn, show, what: str) -> None:
+        """``fn()`` on the session's read pool, then ``show(result)`` unless the engine changed meanwhile
+        (an old, maybe frozen, engine may still answer after a switch: never show that)."""
+        session = self.main_window.session
+        task = Task(self, fn, session.reads)
+        task.done.connect(lambda result: session is self.main_window.session and show(result))
+        task.failed.connect(lambda exc: self.statusMessage.emit(f"Could not list {what}: {message_of(exc)}"))
+        task.start()
 
     # -- actions ------------------------------------------------------------------------------
     def add_actions(self, toolbar, prefix: str, specs) -> dict[str, QAction]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,9 +28,7 @@ from gui.qt.common import style
 from gui.qt.common.feedback import confirm
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import Column, RecordTableModel
-from gui.qt.common.tasks import Op, Task
-
-REREAD_MS = 150
+from gui.qt.common.tasks import Op
 
 
 class NetworkTableModel(RecordTableModel):
@@ -144,37 +142,18 @@ class NetworksPage(ListPage):
         self.filter.setPlaceholderText("Filter by name, subnet or container (Ctrl+F)")
         self.add_filter_row(self.toolbar, self.filter)
         self.view.selectionModel().selectionChanged.connect(self._update_actions)  # host/none: no connect
-        self._reread = QTimer(self)
-        self._reread.setSingleShot(True)
-        self._reread.setInterval(REREAD_MS)
-        self._reread.timeout.connect(self.refresh)
-        self._attach(window.session)
-        window.engineChanged.connect(self._attach)
+        self.follow_engine(window, lambda ev: ev.type == "network"
+                           or (ev.type == "container" and ev.action in ("destroy", "rename")))
         self._update_actions()
 
     @property
     def session(self):
         return self.main_window.session
 
-    def _attach(self, session) -> None:
-        self.model.replace_all([])
-        session.engineEvent.connect(self._on_event)
-        session.stateChanged.connect(lambda state, _m: state == "connected" and self.refresh())
-        self.refresh()
-
-    def _on_event(self, ev) -> None:
-        if ev.type == "network" or (ev.type == "container" and ev.action in ("destroy", "rename")):
-            self._reread.start()
-
     def refresh(self) -> None:
-        session = self.session
-        engine = session.engine
-        task = Task(self, lambda: list_networks(engine), session.reads)
-        # After an engine switch the old engine (maybe frozen) may still answer: never list that.
-        task.done.connect(lambda nets: session is self.session and (self.model.replace_all(nets),
-                                                                      self._update_actions()))
-        task.failed.connect(lambda exc: self.statusMessage.emit(f"Could not list networks: {exc}"))
-        task.start()
+        engine = self.session.engine
+        self.read_list(lambda: list_networks(engine), lambda nets: (self.model.replace_all(nets),
+                                                                  self._update_actions()), "networks")
 
     def _update_actions(self, *args) -> None:
         rows = self.selected_records()

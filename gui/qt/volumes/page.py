@@ -31,10 +31,8 @@ from gui.qt.common import style
 from gui.qt.common.feedback import confirm
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import Column, RecordTableModel, human_size
-from gui.qt.common.tasks import Op, Task
+from gui.qt.common.tasks import Op
 from gui.qt.volumes.browser import VolumeBrowser
-
-REREAD_MS = 150  # events come in bursts (a compose project, a prune): read once after the burst
 
 
 @dataclass(frozen=True)
@@ -174,12 +172,8 @@ class VolumesPage(ListPage):
         self.filter.setPlaceholderText("Filter by name, driver or container (Ctrl+F)")
         self.add_filter_row(self.toolbar, self.filter)
         self.view.doubleClicked.connect(lambda _i: self.browse_selected())
-        self._reread = QTimer(self)
-        self._reread.setSingleShot(True)
-        self._reread.setInterval(REREAD_MS)
-        self._reread.timeout.connect(self.refresh)
-        self._attach(window.session)
-        window.engineChanged.connect(self._attach)
+        self.follow_engine(window, lambda ev: ev.type == "volume"
+                           or (ev.type == "container" and ev.action in ("create", "destroy")), self._forget)
         self._update_actions()
 
     # -- engine -----------------------------------------------------------------------------
@@ -187,32 +181,16 @@ class VolumesPage(ListPage):
     def session(self):
         return self.main_window.session
 
-    def _attach(self, session) -> None:
-        for browser in list(self.browsers.values()):  # on the old engine: its actions would do nothing
+    def _forget(self) -> None:
+        """The engine changed: browsers on the old one would do nothing; sizes were the old engine's."""
+        for browser in list(self.browsers.values()):
             browser.close()
         self.model.sizes = {}
-        self.model.replace_all([])
-        session.engineEvent.connect(self._on_event)
-        session.stateChanged.connect(lambda state, _m: state == "connected" and self.refresh())
-        self.refresh()
-
-    def _on_event(self, ev) -> None:
-        if ev.type == "volume" or (ev.type == "container" and ev.action in ("create", "destroy")):
-            self._reread.start()
 
     def refresh(self) -> None:
         """Read the list and who uses each volume (cheap); sizes only when asked (the costly df call)."""
-        session = self.session
-        engine = session.engine
-
-        def read():
-            return list_volumes(engine), volume_users(engine)
-
-        task = Task(self, read, session.reads)
-        # After an engine switch the old engine (maybe frozen) may still answer: never list that.
-        task.done.connect(lambda result: session is self.session and self._on_listed(result))
-        task.failed.connect(lambda exc: self.statusMessage.emit(f"Could not list volumes: {exc}"))
-        task.start()
+        engine = self.session.engine
+        self.read_list(lambda: (list_volumes(engine), volume_users(engine)), self._on_listed, "volumes")
 
     def _on_listed(self, result) -> None:
         vols, users = result
