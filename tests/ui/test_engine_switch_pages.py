@@ -87,5 +87,9 @@ def test_volume_browsers_close_on_an_engine_switch(window, qtbot, docker_api, te
         browser.destroyed.connect(lambda *_: gone.append(True))
         window.switch_engine(window.session.target)
         qtbot.waitUntil(lambda: bool(gone) and page.browsers == {}, timeout=5000)
+        # The closed browser's helper container goes too (off the UI thread).
+        qtbot.waitUntil(lambda: not docker_api.containers(all=True, filters={"volume": name}), timeout=15000)
     finally:
+        for c in docker_api.containers(all=True, filters={"volume": name}):
+            docker_api.remove_container(c["Id"], force=True)
         docker_api.remove_volume(name, force=True)

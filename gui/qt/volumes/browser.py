@@ -19,10 +19,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.engine.volumes import VolumeEntry, download_from_volume, list_volume, upload_to_volume
+from gui.engine.volumes import (
+    VolumeEntry,
+    download_from_volume,
+    list_volume,
+    start_browser_helper,
+    stop_browser_helper,
+    upload_to_volume,
+)
 from gui.qt.common import style
 from gui.qt.common.table_models import exact_time, human_size
-from gui.qt.common.tasks import Op, message_of
+from gui.qt.common.tasks import Op, Task, message_of, shared_pool
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 
@@ -79,7 +86,24 @@ class VolumeBrowser(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.status)
+        # A helper container runs while the window is open, so each folder is one quick exec away.
+        self.helper_id = ""
+        engine = session.engine
+        self._say(f"Opening {volume}…", "muted")
+        helper = Task(self, lambda: start_browser_helper(engine, volume), session.changes)
+        helper.done.connect(self._on_helper)
+        helper.failed.connect(lambda _exc: self.open_folder(""))  # one-shot helpers then
+        helper.start()
+
+    def _on_helper(self, helper_id: str) -> None:
+        self.helper_id = helper_id
         self.open_folder("")
+
+    def closeEvent(self, event) -> None:
+        if self.helper_id:  # removed off the UI thread, even after this window is gone
+            engine, helper_id, self.helper_id = self.session.engine, self.helper_id, ""
+            shared_pool().submit(stop_browser_helper, engine, helper_id)
+        super().closeEvent(event)
 
     # -- listing ----------------------------------------------------------------------------
     def open_folder(self, path: str, note: str = "") -> None:
@@ -89,7 +113,8 @@ class VolumeBrowser(QWidget):
         self.where.setText(f"{volume}:/{path}")
         self.up.setEnabled(bool(path))
         self._say(f"Reading {volume}:/{path}…", "muted")
-        Op(self, lambda: list_volume(engine, volume, path)).success(lambda e: self._show(e, note)).failure(
+        helper_id = self.helper_id
+        Op(self, lambda: list_volume(engine, volume, path, helper_id=helper_id)).success(lambda e: self._show(e, note)).failure(
             lambda exc: self._say(message_of(exc), "error")).run(self.session.reads)
 
     def _show(self, entries: list[VolumeEntry], note: str = "") -> None:
