@@ -69,11 +69,6 @@ class EngineSession(QObject):
         self._expected: dict[str, tuple[str, int]] = {}  # id -> (state, re-reads left)
         self._images_touched = False
         self._tasks: set[asyncio.Task] = set()
-        self._again = False  # the event stream connected while a full read was in flight: read again
-        # The first full read starts now, on the pool, while the window is built and before the event
-        # stream connects (start() uses it; a second read once the stream is up catches what it missed).
-        self._first_read = [self.reads.submit(fn) for fn in
-                            (self.engine.info, self.engine.list_images, self.engine.list_containers)]
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_INTERVAL_MS)
         self._poll.timeout.connect(self.refresh)
@@ -93,7 +88,6 @@ class EngineSession(QObject):
         self._worker = Stream(self, self._follower, "engine-events")
         self._worker.item.connect(self._on_event)
         self._worker.start()
-        self.refresh()  # the lists already being read: shown before the stream connects
 
     def retry(self) -> None:
         """Try to reach the engine now instead of waiting for the next attempt."""
@@ -187,25 +181,18 @@ class EngineSession(QObject):
         self._refreshing = True
         self._touched = set()
         self._images_touched = False
-        first, self._first_read = self._first_read, None
         try:
-            if first is not None:
-                info, images, containers = await asyncio.gather(*(asyncio.wrap_future(f) for f in first))
-            else:
-                info, images, containers = await asyncio.gather(
-                    self._read(self.engine.info),
-                    self._read(self.engine.list_images),
-                    self._read(self.engine.list_containers),
-                )
+            info, images, containers = await asyncio.gather(
+                self._read(self.engine.info),
+                self._read(self.engine.list_images),
+                self._read(self.engine.list_containers),
+            )
         except EngineError as exc:
             if not self._closed:
                 self._lost(exc)
             return
         finally:
             self._refreshing = False
-            if self._again and not self._closed:
-                self._again = False
-                self.refresh()
         if self._closed:
             return
         self.info = info
@@ -216,8 +203,6 @@ class EngineSession(QObject):
         self._remove_leftovers()
         if not self._stream_up:
             self._poll.start()  # the engine answers but its event stream does not (yet)
-        else:
-            self._poll.stop()
         if not self.has_loaded:
             self.has_loaded = True
             self.loaded.emit()
@@ -243,7 +228,6 @@ class EngineSession(QObject):
         if ev.type == "connection":
             if ev.action == "connected":
                 self._stream_up = True
-                self._again = self._refreshing  # a read begun before the stream may miss changes
                 self.refresh()
             else:
                 # Is the engine gone, or only its event stream? A read tells; poll meanwhile.
