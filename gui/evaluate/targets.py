@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from gui.predict import DEFAULT_TIMEOUT, PredictError, PredictionClient, make_client
-from gui.predict.open_inference import OpenInferenceClient
+from gui.predict.connect import served_models
 from gui.predict.transport import Transport
 
 _MODEL_PATH = re.compile(r"^(?P<base>.*?)/(?P<kind>v2|v1)/models/(?P<model>[^/:]+)")
@@ -99,19 +99,7 @@ def detect_protocol(url: str, timeout: float = 5.0) -> str:
 
 def discover_model(protocol: str, url: str, timeout: float = 5.0) -> str:
     """The model a v2 or TF Serving server holds, when it lists its models (the first one)."""
-    if protocol == "v2":
-        client = OpenInferenceClient(url, "_", timeout=timeout)
-        try:
-            names = client.models()
-        finally:
-            client.close()
-    else:  # KServe lists its models at /v1/models; TensorFlow Serving itself does not
-        transport = Transport(url, timeout)
-        try:
-            doc = transport.get_json("/v1/models")
-        finally:
-            transport.close()
-        names = [str(n) for n in doc.get("models") or [] if isinstance(n, str)]
+    names = served_models(protocol, url, timeout)
     if not names:
         raise PredictError(f"{url} lists no models: name one with --model", kind="input")
     return names[0]

@@ -30,21 +30,19 @@ from PySide6.QtWidgets import (
 from gui.predict import (
     DEFAULT_TIMEOUT,
     ModelMetadata,
-    OpenInferenceClient,
     PredictError,
-    make_client,
     write_csv,
 )
+from gui.predict.connect import TargetSpec, connect
 from gui.predict.models import TABULAR
 from gui.predict.sources import PictureSource
-from gui.predict.transport import Transport
 from gui.qt.common.tasks import DaemonExecutor, Task, expected, message_of, run
 from gui.qt.predict.batch import BatchRunner
 from gui.qt.predict.card import PredictionCard
 from gui.qt.predict.flow import FlowLayout
 from gui.qt.predict.sources import can_accept, mime_for_files, sources_from_mime
 from gui.qt.predict.tabular import TabularForm
-from gui.qt.predict.targets import TargetPicker, TargetSpec
+from gui.qt.predict.targets import TargetPicker
 from gui.resources import sample_pictures
 
 CARDS_PER_TICK_MS = 3.0  # time spent making cards before the event loop gets a turn
@@ -160,43 +158,6 @@ class DropPanel(QFrame):
             return
         event.acceptProposedAction()
         self.dropped.emit(sources)
-
-
-def discover_model(spec: TargetSpec) -> str:
-    """The model a v2 or TF Serving container serves, when it holds exactly one (else the first)."""
-    if spec.protocol == "v2":
-        names = OpenInferenceClient(spec.url, "_").models()
-    else:  # KServe lists its models at /v1/models; TensorFlow Serving itself does not
-        transport = Transport(spec.url, 5.0)
-        try:
-            doc = transport.get_json("/v1/models")
-        finally:
-            transport.close()
-        names = [str(n) for n in doc.get("models") or [] if isinstance(n, str)]
-    if not names:
-        raise PredictError(f"{spec.name} lists no models: choose Custom URL… and name the model", kind="answer")
-    return names[0]
-
-
-def connect(spec: TargetSpec, timeout: float, engine=None):
-    """Make the client for ``spec`` and read its metadata (blocking). Returns (client, metadata or error).
-    A swarm service (``spec.service_id``) gets a client over its replicas, found through ``engine``."""
-    if spec.service_id:
-        from gui.predict.replicas import service_client
-
-        client = service_client(engine, spec.service_id, spec.name, spec.port or 8080, spec.protocol, timeout)
-        try:
-            return client, client.metadata()
-        except PredictError as exc:
-            return client, exc
-    model = spec.model
-    if not model and spec.protocol in ("v2", "tf-serving"):
-        model = discover_model(spec)
-    client = make_client(spec.protocol, spec.url, model, spec.overrides, timeout)
-    try:
-        return client, client.metadata()
-    except PredictError as exc:
-        return client, exc
 
 
 class PredictPage(QWidget):

@@ -7,8 +7,6 @@ the model name and the input fields the server's metadata may not give.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -25,37 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from gui.predict import PROTOCOLS, Overrides, Target, find_targets
+from gui.predict.connect import CUSTOM, TargetSpec
 from gui.predict.pictures import SCALINGS
 from gui.qt.common.style import set_role
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # "picture", "tabular" or "" (task label unknown)
 
-CUSTOM = "custom"
 NONE = ""
 STOPPED = "stopped:"  # the chosen container, while it is not running (followed by its name)
 PROTOCOL_TITLES = {"studio-v1": "studio-v1 (our images)", "v2": "Open Inference v2 (MLServer, KServe, Triton)",
                    "tf-serving": "TensorFlow Serving REST"}
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """Everything needed to make a client: where, which protocol and model, and the user's input fields."""
-
-    name: str
-    protocol: str
-    url: str
-    model: str = ""
-    overrides: Overrides = field(default_factory=Overrides)
-    task: str = ""
-    container_id: str = ""
-    service_id: str = ""  # a swarm service: requests spread over its replicas (gui/predict/replicas.py)
-    port: int = 0
-
-    @property
-    def key(self) -> str:
-        if self.service_id:
-            return f"service:{self.service_id}"
-        return f"container:{self.container_id}" if self.container_id else CUSTOM
 
 
 def kind_of(task: str) -> str:
