@@ -22,7 +22,7 @@ from tests.support.templates import build_template, http, run_container, wait_fo
 TF_IMAGE = "aics-cache/tensorflow-image-tf:latest"
 TRAIN = """
 import sys
-sys.path.insert(0, "/template")
+sys.path.insert(0, "/dockerfiles/tensorflow-image")  # its train_demo finds ../sklearn-image and ../_serving
 import keras
 import train_demo as t
 t.tf.keras.utils.set_random_seed(0)
@@ -48,11 +48,11 @@ def keras_files(docker_api, test_labels, tmp_path_factory):
     out = tmp_path_factory.mktemp("keras")
     out.chmod(0o777)
     (out / "train.py").write_text(TRAIN)
-    template_dir = get_template("tensorflow-image").directory
+    dockerfiles = get_template("tensorflow-image").directory.parent
     c = docker_api.create_container(
         TF_IMAGE, entrypoint=["/opt/venv/bin/python", "/out/train.py"], labels=test_labels, user="0",
         host_config=docker_api.create_host_config(binds={str(out): {"bind": "/out", "mode": "rw"},
-                                                         str(template_dir): {"bind": "/template", "mode": "ro"}}))
+                                                         str(dockerfiles): {"bind": "/dockerfiles", "mode": "ro"}}))
     try:
         docker_api.start(c["Id"])
         assert docker_api.wait(c["Id"], timeout=600)["StatusCode"] == 0, docker_api.logs(c["Id"]).decode()[-3000:]
