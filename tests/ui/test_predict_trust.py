@@ -121,7 +121,9 @@ def test_a_batch_waits_for_its_stopped_container_and_resumes_on_its_new_port(
     qtbot.waitUntil(lambda: len(page.cards) == 1000 and not page.runner.busy
                     and sum(page.parked().values()) == page.counts()["waiting"], timeout=30000)
     counts = page.counts()
-    assert stopper.done_at == 40 and 40 <= counts["done"] < 1000, counts
+    # Answers can land more than one per signal turn (a card made after its answer arrived counts at once),
+    # so the kill comes at the 40th answer or just after it; what matters is that none is lost.
+    assert stopper.done_at is not None and 40 <= stopper.done_at <= counts["done"] < 1000, (stopper.done_at, counts)
     assert counts["failed"] == counts["cancelled"] == 0, counts
     assert page.parked() == {name: 1000 - counts["done"]}
     assert all(spec is None or spec.name == name for spec in chosen), chosen
