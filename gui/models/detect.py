@@ -349,6 +349,9 @@ def _onnx_or_nothing(p: Path, head: bytes, size: int) -> ModelInfo:
 def _pickle(p: Path, report: ScanReport | None) -> ModelInfo:
     assert report is not None
     if not report.complete and not report.globals:
+        if report.compression:
+            raise NotAModel(f"{p.name} is {report.compression}-compressed (as joblib.dump(..., compress=...) "
+                            f"writes), but {report.problem}")
         raise NotAModel(f"{p.name} starts like a pickle but is not one ({report.problem})")
     facts = report.facts
     estimator = facts.get("estimator", "")
@@ -370,8 +373,13 @@ def _pickle(p: Path, report: ScanReport | None) -> ModelInfo:
         template, task = "sklearn-regression", "tabular-regression"
         if n:
             hints.append(f"The model takes {n} values a row: name them in Feature names.")
+    if report.compression == "lz4":  # joblib loads it only with the lz4 package (joblib/compressor.py)
+        hints.append("The file is lz4-compressed: add lz4 to the image's Packages (e.g. lz4==4.4.5), or "
+                     "joblib in the image cannot read it.")
     fmt = report.kind
     what = "joblib file" if fmt == "joblib" else "pickle"
+    if report.compression:
+        what = f"{report.compression}-compressed {what}"
     summary = (f"scikit-learn {what}: {estimator or 'an object'}"
                + (f", {n} input values" if n else "") + (", a classifier" if classifier else ""))
     if not report.safe:

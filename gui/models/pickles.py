@@ -19,16 +19,15 @@ cannot read to its end.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
 import pickletools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from gui.models.compressed import CompressedError, compression, open_decompressed
 
 SAFE_PREFIXES = ("numpy", "scipy", "sklearn")
 SAFE_NAMES = {
@@ -54,7 +53,6 @@ DANGEROUS_BUILTINS = {"eval", "exec", "compile", "open", "__import__", "getattr"
                       "globals", "locals", "vars", "input", "breakpoint", "exit", "quit", "help", "memoryview"}
 DANGEROUS_NAMES = {"eval", "exec", "system", "popen", "spawn", "execfile", "runstring", "load", "loads",
                    "loadtxt", "fromfile", "call", "check_output", "run"}
-COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.open), b"BZ": ("bz2", bz2.open), b"\xfd7zXZ": ("xz", lzma.open)}
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,7 @@ class ScanReport:
     problem: str = ""
     facts: dict = field(default_factory=dict, compare=False)  # n_features_in_, is_classifier, estimator
     seconds: float = 0.0
+    compression: str = ""  # zlib | gzip | bz2 | xz | lzma | lz4 | zf (joblib's compress=...), or ""
 
     @property
     def offending(self) -> tuple[GlobalRef, ...]:
@@ -146,10 +145,11 @@ _ITEMSIZE = {"b": 1, "i": None, "u": None, "f": None, "c": None, "m": None, "M":
 
 
 class _Scanner:
-    def __init__(self, f, size: int, compressed: bool = False):
+    def __init__(self, f, size: int, compressed: bool = False, read_so_far: Callable[[], int] | None = None):
         self.f = f
         self.size = max(size, 1)
         self.compressed = compressed  # then positions are in the uncompressed stream
+        self.read_so_far = read_so_far  # bytes of the file read, for progress (compressed: not `pos`)
         self.refs: dict[tuple[str, str], GlobalRef] = {}
         self.facts: dict = {}
         self.joblib = False
@@ -170,7 +170,7 @@ class _Scanner:
         for op, arg, pos in pickletools.genops(self.f):
             name = op.name
             if pos is not None and pos >= next_report:
-                yield min(0.99, pos / self.size)
+                yield min(0.99, (self.read_so_far() if self.read_so_far else pos) / self.size)
                 next_report = pos + (1 << 20)
             if name == "STOP":
                 self.root = stack[-1] if stack else None
@@ -383,14 +383,6 @@ def is_pickle(head: bytes) -> bool:
     return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
-def compression(head: bytes) -> str:
-    """The compression joblib used ('gzip', 'bz2', 'xz'), or ''."""
-    for magic, (kind, _open) in COMPRESSED.items():
-        if head.startswith(magic):
-            return kind
-    return ""
-
-
 def iter_scan(path: str | os.PathLike) -> Iterator[float | ScanReport]:
     """Yields progress (0..1) now and then, and the ScanReport last. Never unpickles anything."""
     import time
@@ -399,24 +391,28 @@ def iter_scan(path: str | os.PathLike) -> Iterator[float | ScanReport]:
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as raw:
-        head = raw.read(8)
+        head = raw.read(32)
         raw.seek(0)
         kind = compression(head)
-        f = COMPRESSED[next(m for m in COMPRESSED if head.startswith(m))][1](raw) if kind else raw
-        scanner = _Scanner(f, size, compressed=bool(kind))
         problem = ""
         count = 0
+        f = raw
+        scanner = _Scanner(raw, size, compressed=bool(kind), read_so_far=raw.tell if kind else None)
         try:
-            while True:
-                at = f.tell()
-                if not f.read(1):
-                    break
-                f.seek(at)
+            if kind:  # a compressed joblib file: the same scan on the stream it holds
+                f = scanner.f = open_decompressed(raw, kind)
+            while not _at_end(f):
                 yield from scanner.scan_one()
                 count += 1
+        except CompressedError as exc:  # a sentence already: cut, damaged, or over the limit
+            problem = str(exc)
         except (ValueError, IndexError, EOFError, OSError, UnicodeDecodeError) as exc:
             # IndexError: popping an empty stack; ValueError: genops meets a byte that is no opcode.
-            problem = f"{exc} at byte {_tell(f)}" if count or scanner.refs else f"not a pickle: {exc}"
+            where = "of the decompressed data" if kind else ""
+            if count or scanner.refs:
+                problem = f"{exc} at byte {_tell(f)} {where}".rstrip()
+            else:
+                problem = f"the {kind} data holds no pickle: {exc}" if kind else f"not a pickle: {exc}"
     facts = dict(scanner.facts)
     root = scanner.root
     if isinstance(root, _Call) and isinstance(root.func, _Global):
@@ -429,7 +425,18 @@ def iter_scan(path: str | os.PathLike) -> Iterator[float | ScanReport]:
         problem=problem,
         facts=facts,
         seconds=time.perf_counter() - t0,
+        compression=kind,
     )
+
+
+def _at_end(f) -> bool:
+    if hasattr(f, "peek_end"):
+        return f.peek_end()
+    at = f.tell()
+    if not f.read(1):
+        return True
+    f.seek(at)
+    return False
 
 
 def _tell(f) -> int:

@@ -14,7 +14,14 @@ import pytest
 
 from gui.models import scan_pickle, verdict
 from gui.models.pickles import iter_scan
-from tests.support.model_files import MarkerPayload, save_joblib, save_malicious, save_pickle
+from tests.support.model_files import (
+    TEST_ROWS,
+    MarkerPayload,
+    digits_classifier,
+    save_joblib,
+    save_malicious,
+    save_pickle,
+)
 
 
 class Unlisted:
@@ -70,13 +77,107 @@ def test_object_arrays_in_joblib_are_nested_pickles_and_scanned(tmp_path):
     assert [(g.qualname, g.verdict) for g in report.offending] == [(f"{__name__}.Unlisted", "unknown")]
 
 
-def test_compressed_joblib_is_scanned_through_its_compression(tmp_path):
-    for compress in (("gzip", 3), ("bz2", 3), ("xz", 3)):
-        path = tmp_path / f"m.{compress[0]}.joblib"
-        joblib.dump({"w": np.arange(100.0), "hook": MarkerPayload(tmp_path / "m")}, path, compress=compress)
-        report = scan_pickle(path)
-        assert report.complete, (compress, report.problem)
-        assert [g.verdict for g in report.offending] == ["dangerous"], compress
+COMPRESSIONS = [(3, "zlib"), (("zlib", 3), "zlib"), (("gzip", 3), "gzip"), (("bz2", 3), "bz2"),
+                (("xz", 3), "xz"), (("lzma", 3), "lzma"), (("lz4", 3), "lz4")]
+
+
+@pytest.mark.parametrize(("compress", "kind"), COMPRESSIONS, ids=[k for _, k in COMPRESSIONS])
+def test_compressed_joblib_is_scanned_through_its_compression(tmp_path, compress, kind):
+    """joblib.dump(..., compress=3) writes zlib; each compression joblib offers is read as a stream."""
+    from gui.models import inspect_model
+
+    model = tmp_path / "digits.joblib"
+    joblib.dump(digits_classifier(), model, compress=compress)
+    assert joblib.load(model).score(*_digits_test()) > 0.9  # a real compressed model file
+    report = scan_pickle(model)
+    assert report.compression == kind
+    assert report.complete and report.safe, report.problem
+    assert report.facts == {"n_features_in_": 64, "is_classifier": True, "estimator": "sklearn.svm._classes.SVC"}
+    info = inspect_model(model)
+    assert info.template == "sklearn-image" and not info.needs_trust
+    assert f"{kind}-compressed joblib file" in info.summary
+    assert any("lz4" in h for h in info.hints) == (kind == "lz4")
+
+    marker = tmp_path / "marker"
+    bad = tmp_path / "bad.joblib"
+    joblib.dump({"w": np.arange(10_000.0), "hook": MarkerPayload(marker)}, bad, compress=compress)
+    report = scan_pickle(bad)
+    assert report.complete, report.problem
+    assert [(g.qualname, g.verdict) for g in report.offending] == [(f"{os.system.__module__}.system", "dangerous")]
+    assert inspect_model(bad).needs_trust and not marker.exists()
+
+
+@pytest.mark.parametrize(("compress", "kind"), COMPRESSIONS[1:], ids=[k for _, k in COMPRESSIONS[1:]])
+def test_a_cut_or_damaged_compressed_joblib_gets_a_sentence(tmp_path, compress, kind):
+    from gui.models import NotAModel, inspect_model
+
+    whole = tmp_path / "whole.joblib"
+    joblib.dump(digits_classifier(), whole, compress=compress)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.joblib"
+    cut.write_bytes(data[: len(data) // 2])
+    report = scan_pickle(cut)
+    assert not report.complete and not report.safe
+    assert report.problem.startswith(f"the {kind} data is cut short or damaged"), report.problem
+    assert f"the scan could not read all of it (the {kind} data is cut short" in report.risk()
+
+    head = tmp_path / "head.joblib"  # cut before the first global: not a model at all
+    head.write_bytes(data[:12])
+    with pytest.raises(NotAModel, match=rf"head.joblib is {kind}-compressed .*, but the {kind} data"):
+        inspect_model(head)
+
+    damaged = bytearray(data)
+    for i in range(40, 72):
+        damaged[i] ^= 0x5A
+    bad = tmp_path / "damaged.joblib"
+    bad.write_bytes(bytes(damaged))
+    report = scan_pickle(bad)
+    assert not report.complete and not report.safe
+    assert f"the {kind} data" in report.problem
+
+
+def test_a_decompression_bomb_stops_at_the_limit(tmp_path, monkeypatch):
+    """8 MiB of zeros in 8 KB: with the limit at 4 MiB the scan stops there and says so."""
+    from gui.models import compressed
+
+    path = tmp_path / "bomb.joblib"
+    joblib.dump({"w": np.zeros(1 << 20)}, path, compress=("zlib", 9))
+    assert path.stat().st_size < 64_000
+    assert scan_pickle(path).safe  # under the real limit (4 GiB)
+    monkeypatch.setattr(compressed, "DECOMPRESSED_LIMIT", 4 << 20)
+    report = scan_pickle(path)
+    assert not report.complete and not report.safe
+    assert report.problem == "decompressed it is over 4 MiB, the most the scan reads (a decompression bomb?)"
+
+
+def test_joblib_before_0_10_zfile_is_scanned(tmp_path):
+    from joblib.numpy_pickle_compat import write_zfile
+
+    path = tmp_path / "old.pkl"
+    with open(path, "wb") as f:
+        write_zfile(f, pickle.dumps({"hook": MarkerPayload(tmp_path / "m")}, protocol=2))
+    report = scan_pickle(path)
+    assert report.compression == "zf" and report.complete, report.problem
+    assert [g.qualname for g in report.offending] == [f"{os.system.__module__}.system"]
+
+
+def test_text_starting_with_a_compression_letter_is_not_taken_for_it(tmp_path):
+    from gui.models import NotAModel, inspect_model
+    from gui.models.compressed import compression
+
+    for text in (b"x = 1\n", b"BZ is not bzip2\n", b"ZF nope"):
+        assert compression(text) == ""
+        path = tmp_path / "notes.joblib"
+        path.write_bytes(text)
+        with pytest.raises(NotAModel, match="is a text file"):
+            inspect_model(path)
+
+
+def _digits_test():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return d.data[TEST_ROWS.start:TEST_ROWS.stop], d.target[TEST_ROWS.start:TEST_ROWS.stop]
 
 
 @pytest.mark.parametrize(
