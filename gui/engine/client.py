@@ -10,7 +10,7 @@ import docker
 from docker.utils import version_lt
 
 from gui.engine.endpoint import EngineTarget
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, is_engine_fault, translate
 from gui.engine.models import ContainerInfo, EngineInfo, ImageInfo, PortBinding
 
 REQUEST_TIMEOUT = 15  # seconds, for request/response calls; streams use no timeout
@@ -75,7 +75,9 @@ def container_info(summary: dict) -> ContainerInfo:
 class Engine:
     """A connection to one engine. Thread-safe: each thread gets its own HTTP session.
 
-    Every method raises only EngineError.
+    What the engine or the connection to it does wrong is raised as EngineError; anything else (a bug in
+    our own code, a TypeError or KeyError) propagates unchanged, so that it reaches the crash reporter
+    instead of being shown as something the engine said.
     """
 
     def __init__(self, target: EngineTarget):
@@ -93,6 +95,8 @@ class Engine:
                 try:
                     server = probe.version(api_version=False)
                 except Exception as exc:
+                    if not is_engine_fault(exc):
+                        raise
                     raise translate(exc, self.url) from None
                 finally:
                     probe.close()
@@ -120,11 +124,15 @@ class Engine:
             self._version = None
 
     def call(self, fn, *args, **kwargs) -> Any:
+        """``fn(api, *args, **kwargs)`` with this thread's client. An engine or transport failure becomes an
+        EngineError (see ``is_engine_fault``); any other exception is a bug and is raised as it is."""
         try:
             return fn(self.api(), *args, **kwargs)
         except EngineError:
             raise
         except Exception as exc:
+            if not is_engine_fault(exc):
+                raise
             if isinstance(exc, docker.errors.APIError) is False:
                 self.reset()
             raise translate(exc, self.url) from None
@@ -163,6 +171,8 @@ class Engine:
         except Exception as exc:
             quick.close()  # a timed-out connection is not used again
             self._local.quick = None
+            if not is_engine_fault(exc):
+                raise
             raise translate(exc, self.url) from None
 
     def list_images(self) -> list[ImageInfo]:

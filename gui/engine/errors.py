@@ -129,8 +129,28 @@ def _broke_mid_answer(exc: BaseException) -> bool:
     return False
 
 
+_ENGINE_FAULTS = (
+    EngineError,
+    docker.errors.DockerException,  # APIError (the engine's answer), TLSParameterError, InvalidVersion ...
+    requests.exceptions.RequestException,  # ConnectionError, Timeout, ChunkedEncodingError, JSONDecodeError
+    urllib3.exceptions.HTTPError,  # ProtocolError, ReadTimeoutError ... when requests does not wrap them
+    http.client.HTTPException,  # IncompleteRead, RemoteDisconnected: a raw socket read (exec, attach)
+    OSError,  # the socket, TLS (ssl.SSLError), a timeout, a file the call reads or writes
+)
+
+
+def is_engine_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` is what the engine or the way to it can raise: docker-py, requests, urllib3, the
+    socket, TLS, SSH (paramiko). ``translate`` puts those in words; anything else raised under an engine
+    call (a TypeError, a KeyError) is a bug in our code and must reach the crash reporter unchanged."""
+    if isinstance(exc, _ENGINE_FAULTS):
+        return True
+    # paramiko (ssh:// engines) is imported by docker-py only when used: known by its module, not imported.
+    return any(cls.__module__.split(".")[0] == "paramiko" for cls in type(exc).__mro__)
+
+
 def translate(exc: BaseException, url: str) -> EngineError:
-    """Turn any exception from docker-py, requests or the socket into an EngineError."""
+    """Turn an exception from docker-py, requests or the socket into an EngineError (see is_engine_fault)."""
     if isinstance(exc, EngineError):
         return exc
     if isinstance(exc, docker.errors.APIError):

@@ -143,3 +143,75 @@ def test_every_kind_written_in_the_app_is_an_error_kind():
                 used.add((kind.value, f"{path.relative_to(root.parent)}:{node.lineno}"))
     assert used, "found no kinds at all: the scan is broken"
     assert not [(k, where) for k, where in used if k not in {m.value for m in ErrorKind}]
+
+
+def _engine_without_engine(tmp_path) -> Engine:
+    """An Engine whose API version is already known, so ``call`` hands ``fn`` a client without asking any
+    engine first (the socket does not exist: a real call through it fails the way a stopped engine does)."""
+    engine = Engine(resolve_engine(f"unix://{tmp_path}/none.sock"))
+    engine._version = "1.41"
+    return engine
+
+
+def test_a_bug_inside_an_engine_call_propagates_unchanged(tmp_path):
+    """A TypeError/KeyError of our own code is not "the engine said ...": it must reach the crash reporter."""
+    engine = _engine_without_engine(tmp_path)
+
+    def buggy(api):
+        return api.api_version + 1  # str + int: the TypeError a slip in our own code makes
+
+    with pytest.raises(TypeError) as info:
+        engine.call(buggy)
+    assert not isinstance(info.value, EngineError)
+    with pytest.raises(KeyError, match="Id"):
+        engine.call(lambda api: {}["Id"])
+    assert engine._version == "1.41", "a bug is not a lost connection: the negotiated version stays"
+
+
+def test_engine_and_transport_failures_inside_an_engine_call_still_become_engine_errors(tmp_path):
+    from gui.engine import ErrorKind
+
+    engine = _engine_without_engine(tmp_path)
+    resp = requests.Response()
+    resp.status_code = 404
+    missing = docker.errors.APIError("404 Client Error", response=resp, explanation="No such image: nope:1")
+
+    def not_found(api):
+        raise missing
+
+    with pytest.raises(EngineError) as info:
+        engine.call(not_found)
+    assert info.value.kind is ErrorKind.NOT_FOUND and info.value.status == 404
+    assert str(info.value) == "No such image: nope:1"
+
+    with pytest.raises(EngineError) as info:  # a real request to the missing socket: requests' ConnectionError
+        engine.call(lambda api: api.images())
+    assert info.value.kind is ErrorKind.UNREACHABLE and f"{tmp_path}/none.sock" in str(info.value)
+    assert isinstance(info.value.__context__, requests.exceptions.ConnectionError)
+
+    def refused(api):
+        raise requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+
+    with pytest.raises(EngineError) as info:
+        engine.call(refused)
+    assert info.value.kind is ErrorKind.UNREACHABLE
+
+
+def test_engine_faults_are_told_from_bugs():
+    import http.client
+    import ssl
+
+    import urllib3.exceptions
+
+    from gui.engine.errors import is_engine_fault
+
+    faults = [docker.errors.DockerException("x"), docker.errors.NotFound("x"), requests.exceptions.ReadTimeout(),
+              urllib3.exceptions.ProtocolError("Connection broken"), http.client.IncompleteRead(b""),
+              ConnectionResetError(104, "reset"), ssl.SSLError(1, "bad"), TimeoutError(), PermissionError(13, "no"),
+              EngineError("x")]
+    bugs = [TypeError("x"), KeyError("Id"), AttributeError("x"), ValueError("x"), ZeroDivisionError(),
+            RuntimeError("x")]
+    assert [e for e in faults if not is_engine_fault(e)] == []
+    assert [e for e in bugs if is_engine_fault(e)] == []
+    paramiko = pytest.importorskip("paramiko")
+    assert is_engine_fault(paramiko.AuthenticationException("denied"))
