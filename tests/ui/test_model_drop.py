@@ -219,3 +219,53 @@ def test_a_100_mb_pickle_is_scanned_off_the_ui_thread_with_progress(window, qtbo
     assert max(gaps, default=0) < 0.5, (max(gaps), seconds)  # the UI thread kept turning
     print(f"100 MB pickle: scanned in {info.scan.seconds:.2f} s, UI waited {seconds:.2f} s, longest gap "
           f"{max(gaps, default=0) * 1000:.0f} ms")
+
+
+def choose_in_dialog(qtbot, page, button: str, path) -> None:
+    """Click the button, then choose `path` in the real (non-native) dialog it opens and accept it."""
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    md = page.model_drop
+    qtbot.mouseClick(page.findChild(QPushButton, button), LEFT)
+    dlg = md.dialog
+    assert isinstance(dlg, QFileDialog) and dlg.isVisible()
+    dlg.setDirectory(str(path.parent))
+    dlg.selectFile(str(path))
+    dlg.accept()
+    qtbot.waitUntil(lambda: md.stream is None and (md.info is not None or md.error is not None), timeout=30000)
+
+
+def test_open_model_folder_takes_a_saved_model_folder_as_a_drop_does(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    page = window.build_page
+    page.set_template("python-app")
+    md = page.model_drop
+    folder = tmp_path / "My Net"
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(b"\x08\x01")
+    (folder / "variables").mkdir()
+    (folder / "labels.txt").write_text("cat\ndog\n")
+
+    choose_in_dialog(qtbot, page, "openModelFolder", folder)
+    assert md.dialog.fileMode() == QFileDialog.FileMode.Directory
+    assert md.error is None and md.info.format == "savedmodel" and md.info.path == str(folder)
+    assert page.template.name == "tensorflow-image"
+    values = page.form.build_values()
+    assert values["model"] == str(folder) and values["name"] == "my-net" and values["labels"] == str(folder / "labels.txt")
+
+    # The file dialog: saved_model.pb stands for its folder; the model filter offers it.
+    page.set_template("python-app")
+    choose_in_dialog(qtbot, page, "openModel", folder / "saved_model.pb")
+    assert md.dialog.fileMode() == QFileDialog.FileMode.ExistingFile
+    assert "saved_model.pb" in md.dialog.nameFilters()[0]
+    assert md.info.path == str(folder) and page.template.name == "tensorflow-image"
+
+    # A folder that is no SavedModel: a sentence, and the form is left as it was.
+    page.set_template("python-app")
+    plain = tmp_path / "pictures"
+    plain.mkdir()
+    (plain / "a.png").write_bytes(b"\x89PNG")
+    choose_in_dialog(qtbot, page, "openModelFolder", plain)
+    assert md.info is None and "pictures is a folder without saved_model.pb" in md.summary.text()
+    assert md.summary.property("role") == "error" and page.template.name == "python-app"

@@ -28,7 +28,9 @@ from gui.models import ModelInfo, NotAModel, iter_inspect
 from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Stream
 
-MODEL_FILTER = "Models (*.onnx *.keras *.h5 *.tflite *.joblib *.pkl *.skops *.zip);;All files (*)"
+MODEL_FILTER = ("Models (*.onnx *.keras *.h5 *.tflite *.joblib *.pkl *.skops *.zip saved_model.pb saved_model.pbtxt)"
+                ";;All files (*)")
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 MAX_GLOBALS_SHOWN = 12
 
 
@@ -58,6 +60,12 @@ class ModelDrop(QObject):
         self.open_button.setToolTip("Choose a model file: the template and the form follow from what it holds "
                                     "(you can also drop a file or a SavedModel folder on this page)")
         self.open_button.clicked.connect(self._on_open)
+        # A SavedModel is a folder, and a file dialog picks files or folders, not both: a second button,
+        # as file pickers of other desktop apps offer "Open folder…" beside "Open…".
+        self.open_folder_button = QPushButton("Open model folder…", self.panel)
+        self.open_folder_button.setObjectName("openModelFolder")
+        self.open_folder_button.setToolTip("Choose a TensorFlow SavedModel folder (the one holding saved_model.pb)")
+        self.open_folder_button.clicked.connect(self._on_open_folder)
         self.summary = QLabel("Drop a model file here (.onnx, .keras, .h5, .tflite, .joblib, .pkl, .skops) or a "
                               "SavedModel folder", self.panel)
         self.summary.setObjectName("modelSummary")
@@ -86,6 +94,7 @@ class ModelDrop(QObject):
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.open_button)
+        top.addWidget(self.open_folder_button)
         top.addWidget(self.summary, 1)
         top.addWidget(self.progress)
         layout = QVBoxLayout(self.panel)
@@ -121,18 +130,35 @@ class ModelDrop(QObject):
         return local[0] if len(local) == 1 else ""
 
     def _on_open(self) -> None:
-        dlg = QFileDialog(self.page, "Open a model")
+        self._open_dialog("Open a model", QFileDialog.FileMode.ExistingFile)
+
+    def _on_open_folder(self) -> None:
+        self._open_dialog("Open a SavedModel folder", QFileDialog.FileMode.Directory)
+
+    def _open_dialog(self, title: str, mode: QFileDialog.FileMode) -> None:
+        """A window-modal dialog (open(), not exec(): the UI keeps painting); its choice goes where a drop goes."""
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+        dlg = QFileDialog(self.page, title)
         dlg.setObjectName("modelOpenDialog")
         dlg.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-        dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dlg.setNameFilter(MODEL_FILTER)
+        dlg.setFileMode(mode)
+        if mode == QFileDialog.FileMode.Directory:
+            dlg.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        else:
+            dlg.setNameFilter(MODEL_FILTER)
         dlg.fileSelected.connect(self.open_model)
         self.dialog = dlg
         dlg.open()
 
     def open_model(self, path: str) -> None:
-        """Read `path` off the UI thread; then choose its template and fill the form."""
-        self._read(str(path), fill=True)
+        """Read `path` off the UI thread; then choose its template and fill the form. A SavedModel's
+        saved_model.pb, chosen in the file dialog, stands for its folder."""
+        p = Path(path)
+        if p.name in SAVED_MODEL_FILES and p.is_file():
+            p = p.parent
+        self._read(str(p), fill=True)
 
     # -- reading ------------------------------------------------------------------------
     def _read(self, path: str, fill: bool) -> None:
