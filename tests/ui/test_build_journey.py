@@ -3,8 +3,6 @@ log room, explains a failed build in one sentence, and leads from a built image 
 
 from __future__ import annotations
 
-import uuid
-
 import docker
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -13,6 +11,7 @@ from PySide6.QtWidgets import QFormLayout, QScrollArea, QSplitter
 from gui.qt.common.run_dialog import RunDialog
 from gui.qt.common.style import color
 from gui.qt.shell.main_window import default_size
+from tests.support.build_page import build_window_fixture, tags_fixture  # noqa: F401  (register fixtures)
 from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.shots import shoot
 from tests.support.templates import COLD_BUILD_S
@@ -20,33 +19,6 @@ from tests.support.templates import COLD_BUILD_S
 LEFT = Qt.MouseButton.LeftButton
 TYPO = "sklearn-pandas-typo-xyz==0.0.1"
 CAUSE = f"No matching distribution found for {TYPO}"
-
-
-@pytest.fixture
-def window(window, qtbot):
-    """The shared window on the Build page; a build still running is cancelled before it closes."""
-    window.pages.setCurrentWidget(window.build_page)
-    yield window
-    page = window.build_page
-    if page.runner is not None:
-        page.cancel_build()
-        qtbot.waitUntil(lambda: page.runner is None, timeout=30000)
-
-
-@pytest.fixture
-def tag(docker_api):
-    made: list[str] = []
-
-    def make(stem: str) -> str:
-        made.append(f"aicstest-{RUN_ID}-{stem}:{uuid.uuid4().hex[:8]}")
-        return made[-1]
-
-    yield make
-    for t in made:
-        try:
-            docker_api.remove_image(t, force=True)
-        except Exception:
-            pass
 
 
 def build(qtbot, page, timeout=600_000):
@@ -95,10 +67,10 @@ def test_the_form_and_the_log_have_room_at_the_default_size(window, qtbot):
 
 
 @pytest.mark.timeout(COLD_BUILD_S)  # python:3.11-slim may be pulled first
-def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(window, qtbot, docker_api, tag):
+def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(window, qtbot, docker_api, tags):
     page = window.build_page
     page.set_template("python-app")
-    page.form.set_values({"packages": TYPO, "tag": tag("typo"), "labels_extra": f"{TEST_LABEL}={RUN_ID}"})
+    page.form.set_values({"packages": TYPO, "tag": tags("typo"), "labels_extra": f"{TEST_LABEL}={RUN_ID}"})
     outcome = build(qtbot, page)
     left = ""
     try:
@@ -142,10 +114,10 @@ def test_a_failed_pip_build_says_why_on_top_and_offers_to_remove_what_it_left(wi
 
 @pytest.mark.timeout(COLD_BUILD_S)  # sklearn-regression from nothing: scikit-learn installed, the demo trained
 def test_run_belongs_to_the_built_image_and_predict_with_it_opens_the_predict_page(
-        window, qtbot, docker_api, tag, unique_name):
+        window, qtbot, docker_api, tags, unique_name):
     page = window.build_page
     page.set_template("sklearn-regression")
-    built = tag("served")
+    built = tags("served")
     page.form.set_values({"tag": built, "labels_extra": f"{TEST_LABEL}={RUN_ID}"})
     outcome = build(qtbot, page)
     assert outcome.status == "succeeded", "\n".join(page.log.texts[-20:])

@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QScrollArea
 
 from gui.qt.common.run_dialog import RunDialog
+from tests.support.build_page import build_window_fixture, tags_fixture  # noqa: F401  (register fixtures)
 from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.templates import COLD_BUILD_S, PYTHON_APP_PACKAGES
 
 LEFT = Qt.MouseButton.LeftButton
 CACHED_PACKAGES = PYTHON_APP_PACKAGES  # their layer is kept as aics-cache/python-app (fixture python_app_cache)
-
-
-@pytest.fixture
-def window(window, qtbot):
-    """The shared window on the Build page; a build still running is cancelled before it closes."""
-    window.pages.setCurrentWidget(window.build_page)
-    yield window
-    page = window.build_page
-    if page.runner is not None:
-        page.cancel_build()
-        qtbot.waitUntil(lambda: page.runner is None, timeout=30000)
-
-
-@pytest.fixture
-def tags(docker_api):
-    made: list[str] = []
-
-    def make(stem: str) -> str:
-        tag = f"aicstest-{RUN_ID}-{stem}:{uuid.uuid4().hex[:8]}"
-        made.append(tag)
-        return tag
-
-    yield make
-    for tag in made:
-        try:
-            docker_api.remove_image(tag, force=True)
-        except Exception:
-            pass
 
 
 def tag_exists(api, tag: str) -> bool:
@@ -402,3 +374,34 @@ def test_export_builds_with_docker_build(window, qtbot, tmp_path, docker_api, ta
     qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=5000)
     with qtbot.waitSignal(page.files.done, timeout=10000):
         page.findChild(QMessageBox, "confirmDialog").findChild(QPushButton, "confirmYes").click()
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 800)])
+def test_the_form_fits_its_column_with_every_hint_whole(window, qtbot, size):
+    """No horizontal scroll bar on the form; each hint wraps inside the column with room for all its lines."""
+    window.resize(*size)
+    page = window.build_page
+    scroll = page.findChild(QScrollArea, "builderFormScroll")
+    viewport = scroll.viewport()
+    for name in ("sklearn-regression", "sklearn-image", "jupyter", "python-app"):
+        page.set_template(name)
+        qtbot.wait(200)
+        bar = scroll.horizontalScrollBar()
+        assert bar.maximum() == 0 and not bar.isVisible(), (name, size, page.form.width(), viewport.width())
+        hints = [label for label in page.form.findChildren(QLabel)
+                 if label.objectName().startswith("help_") and label.isVisibleTo(page.form)]
+        assert len(hints) >= 3, name
+        for label in hints:
+            where = (name, size, label.objectName())
+            assert label.wordWrap(), where
+            assert label.mapTo(viewport, QPoint(label.width(), 0)).x() <= viewport.width(), where
+            assert label.height() >= label.heightForWidth(label.width()), where
+    # The form column has its share (not squeezed to its minimum); the Dockerfile has the rest.
+    assert scroll.width() >= 0.4 * (scroll.width() + page.preview.width()), (scroll.width(), page.preview.width())
+    # A check box's text wraps too, and a click on it ticks the box, as on a check box's own text.
+    page.set_template("sklearn-regression")
+    qtbot.wait(100)
+    text = page.form.findChild(QLabel, "help_serve_onnx")
+    assert text.wordWrap() and page.form.build_values()["serve_onnx"] is False
+    qtbot.mouseClick(text, LEFT)
+    assert page.form.build_values()["serve_onnx"] is True

@@ -9,7 +9,6 @@ import json
 import os
 import pickle
 import time
-import uuid
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,37 +19,12 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from sklearn.datasets import load_digits
 
+from tests.support.build_page import build_window_fixture, tags_fixture  # noqa: F401  (register fixtures)
 from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.model_files import TEST_ROWS, save_joblib, save_malicious, save_onnx, save_skops
 from tests.support.templates import http, run_container, wait_for
 
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture
-def window(window, qtbot):
-    window.pages.setCurrentWidget(window.build_page)
-    yield window
-    page = window.build_page
-    if page.runner is not None:
-        page.cancel_build()
-        qtbot.waitUntil(lambda: page.runner is None, timeout=30000)
-
-
-@pytest.fixture
-def tags(docker_api):
-    made: list[str] = []
-
-    def make(stem: str) -> str:
-        made.append(f"aicstest-{RUN_ID}-{stem}:{uuid.uuid4().hex[:8]}")
-        return made[-1]
-
-    yield make
-    for t in made:
-        try:
-            docker_api.remove_image(t, force=True)
-        except Exception:
-            pass
 
 
 def drop(page, path) -> None:
