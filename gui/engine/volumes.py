@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -247,6 +248,36 @@ def start_browser_helper(engine: Engine, volume: str) -> str:
 def stop_browser_helper(engine: Engine, helper_id: str) -> None:
     with contextlib.suppress(EngineError):
         engine.call(lambda api: api.remove_container(helper_id, force=True))
+
+
+class BrowserHelper:
+    """The helper container of one open browser. ``start`` (a worker thread) and ``close`` (the window
+    closing) may come in either order: a helper that starts after its window closed is removed at once,
+    instead of running on with nothing left to remove it."""
+
+    def __init__(self, engine: Engine, volume: str):
+        self.engine = engine
+        self.volume = volume
+        self.id = ""
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def start(self) -> str:
+        """Start the helper; its id, or "" when the window closed meanwhile (the helper is then gone)."""
+        cid = start_browser_helper(self.engine, self.volume)
+        with self._lock:
+            if not self._closed:
+                self.id = cid
+                return cid
+        stop_browser_helper(self.engine, cid)
+        return ""
+
+    def close(self) -> None:
+        """Remove the helper (blocks on the engine: call it off the UI thread); later starts remove theirs."""
+        with self._lock:
+            self._closed, cid, self.id = True, self.id, ""
+        if cid:
+            stop_browser_helper(self.engine, cid)
 
 
 def list_volume(engine: Engine, volume: str, path: str = "", limit: int = LIST_LIMIT,

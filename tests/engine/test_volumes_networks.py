@@ -93,6 +93,28 @@ def test_files_through_the_browser_reach_a_container_and_come_back(engine, make_
     assert not [h for h in helpers if any(m.get("Name") == vol for m in h.get("Mounts") or [])]
 
 
+def browser_helpers_on(docker_api, vol: str) -> list[dict]:
+    return docker_api.containers(all=True, filters={"label": f"{volumes.HELPER_LABEL}=volume-browser",
+                                                    "volume": vol})
+
+
+def test_browser_helper_goes_when_closed_before_or_after_it_started(engine, make_volume, docker_api):
+    vol = make_volume()
+    opened = volumes.BrowserHelper(engine, vol)
+    cid = opened.start()
+    assert cid and docker_api.inspect_container(cid)["State"]["Running"]
+    assert [c["Id"] for c in browser_helpers_on(docker_api, vol)] == [cid]
+    opened.close()
+    assert browser_helpers_on(docker_api, vol) == []
+    opened.close()  # twice: nothing to do, no error
+
+    # The window closed while its helper was still starting: the helper is removed as soon as it runs.
+    early = volumes.BrowserHelper(engine, vol)
+    early.close()
+    assert early.start() == "" and early.id == ""
+    assert browser_helpers_on(docker_api, vol) == []
+
+
 def test_remove_refused_while_mounted_then_allowed(engine, make_volume, make_container, docker_api):
     vol = make_volume()
     c = make_container(host_config=docker_api.create_host_config(binds={vol: {"bind": "/mnt"}}))

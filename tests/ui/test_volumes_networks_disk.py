@@ -117,6 +117,34 @@ def test_volumes_page_follows_creates_browses_and_refuses_removal_in_use(window,
                 pass
 
 
+def browser_helpers_on(docker_api, vol: str) -> list[dict]:
+    return docker_api.containers(all=True, filters={"label": "ai-container-studio.helper=volume-browser",
+                                                    "volume": vol})
+
+
+def test_a_browser_leaves_no_helper_container_however_it_closes(window, qtbot, docker_api, test_labels,
+                                                                 unique_name):
+    page = window.volumes_page
+    window.pages.setCurrentWidget(page)
+    vol = unique_name("vol")
+    docker_api.create_volume(vol, labels=test_labels)
+    try:
+        # Closed at once, while its helper is still starting on the change queue.
+        page.browse(vol).close()
+        window.session.changes.submit(lambda: None).result(timeout=60)  # the helper's start has run
+        qtbot.waitUntil(lambda: browser_helpers_on(docker_api, vol) == [], timeout=10000)
+        # Open with its helper running, then the main window closes.
+        browser = page.browse(vol)
+        qtbot.waitUntil(lambda: bool(browser.helper_id) and "empty" in browser.status.text(), timeout=20000)
+        assert [c["Id"] for c in browser_helpers_on(docker_api, vol)] == [browser.helper_id]
+        window.close()
+        qtbot.waitUntil(lambda: browser_helpers_on(docker_api, vol) == [], timeout=10000)
+    finally:
+        for c in browser_helpers_on(docker_api, vol):
+            docker_api.remove_container(c["Id"], force=True)
+        docker_api.remove_volume(vol, force=True)
+
+
 def test_networks_page_creates_connects_and_refuses_removal_in_use(window, qtbot, docker_api, unique_name,
                                                                   make_container, test_labels):
     page = window.networks_page

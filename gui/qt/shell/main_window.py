@@ -373,6 +373,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.containers_page.tool_windows.close_all()
         self.images_page.tool_windows.close_all()
+        if "volumes" in self._made:  # an open file browser's helper container goes with it
+            for browser in list(self._made["volumes"].browsers.values()):
+                browser.close()
         self.containers_page.stats_panel.follow(None)
         self.session.close()
         super().closeEvent(event)

@@ -20,11 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from gui.engine.volumes import (
+    BrowserHelper,
     VolumeEntry,
     download_from_volume,
     list_volume,
-    start_browser_helper,
-    stop_browser_helper,
     upload_to_volume,
 )
 from gui.qt.common import style
@@ -88,9 +87,9 @@ class VolumeBrowser(QWidget):
         layout.addWidget(self.status)
         # A helper container runs while the window is open, so each folder is one quick exec away.
         self.helper_id = ""
-        engine = session.engine
+        self.helper = BrowserHelper(session.engine, volume)
         self._say(f"Opening {volume}…", "muted")
-        helper = Task(self, lambda: start_browser_helper(engine, volume), session.changes)
+        helper = Task(self, self.helper.start, session.changes)
         helper.done.connect(self._on_helper)
         helper.failed.connect(lambda _exc: self.open_folder(""))  # one-shot helpers then
         helper.start()
@@ -100,9 +99,9 @@ class VolumeBrowser(QWidget):
         self.open_folder("")
 
     def closeEvent(self, event) -> None:
-        if self.helper_id:  # removed off the UI thread, even after this window is gone
-            engine, helper_id, self.helper_id = self.session.engine, self.helper_id, ""
-            shared_pool().submit(stop_browser_helper, engine, helper_id)
+        # Removed off the UI thread, even after this window is gone; also when the helper is still starting.
+        self.helper_id = ""
+        shared_pool().submit(self.helper.close)
         super().closeEvent(event)
 
     # -- listing ----------------------------------------------------------------------------

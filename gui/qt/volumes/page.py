@@ -277,14 +277,18 @@ class VolumesPage(ListPage):
         if len(rows) == 1:
             self.browse(rows[0].name)
 
+    def _forget_browser(self, name: str, browser: VolumeBrowser) -> None:
+        if self.browsers.get(name) is browser:  # not a newer one on the same volume
+            del self.browsers[name]
+
     def browse(self, name: str) -> VolumeBrowser:
         existing = self.browsers.get(name)
-        if existing is not None:
+        if existing is not None and existing.isVisible():  # a closed one waits for deletion: a new one then
             existing.show()
             existing.raise_()
             return existing
         browser = VolumeBrowser(self.session, name, self)
-        browser.destroyed.connect(lambda _=None, n=name: self.browsers.pop(n, None))
+        browser.destroyed.connect(lambda _=None, n=name, b=browser: self._forget_browser(n, b))
         self.browsers[name] = browser
         browser.show()
         return browser
