@@ -229,3 +229,107 @@ def test_answered_tasks_do_not_pile_up_under_their_parent(qtbot):
     qtbot.waitUntil(lambda: len(got) == 3 and cancelled.future.done(), timeout=5000)
     qtbot.waitUntil(lambda: parent.findChildren(Task) == [], timeout=2000)
     assert sorted(a[0] for a in got) == [0, 1, 2]
+
+
+def _engine_without_engine(tmp_path):
+    """An Engine with its API version known, so ``call`` runs ``fn`` without asking an engine first."""
+    from gui.engine import Engine, resolve_engine
+
+    engine = Engine(resolve_engine(f"unix://{tmp_path}/none.sock"))
+    engine._version = "1.41"
+    return engine
+
+
+def test_op_sends_a_bug_under_an_engine_call_to_the_crash_reporter(qtbot, monkeypatch, tmp_path):
+    """A slip in our own code inside ``Engine.call`` once became EngineError: a message box saying
+    "Docker Engine at ... failed: 'NoneType' object ...", and no crash report."""
+    engine = _engine_without_engine(tmp_path)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    reported = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+    def tag(api):
+        return api.tag("web:1", "web", "2", forced=True)  # a misspelt keyword: TypeError, before any request
+
+    Op(parent, lambda: engine.call(tag), "Tag failed") \
+        .success(lambda _r: pytest.fail("no success")).run()
+    qtbot.waitUntil(lambda: bool(reported), timeout=5000)
+    assert type(reported[0]) is TypeError
+    qtbot.wait(50)
+    assert parent.findChild(QMessageBox, "operationError") is None
+
+
+def test_op_shows_what_the_engine_said_under_an_engine_call(qtbot, monkeypatch, tmp_path):
+    import docker.errors
+    import requests
+
+    engine = _engine_without_engine(tmp_path)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    reported = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+    resp = requests.Response()
+    resp.status_code = 409
+    taken = docker.errors.APIError("409 Client Error", response=resp,
+                                   explanation='conflict: the container name "/web" is already in use')
+
+    def answer(api):
+        raise taken
+
+    Op(parent, lambda: engine.call(answer), "Run failed").run()
+    qtbot.waitUntil(lambda: parent.findChild(QMessageBox, "operationError") is not None, timeout=5000)
+    box = parent.findChild(QMessageBox, "operationError")
+    assert box.windowTitle() == "Run failed" and 'the container name "/web" is already in use' in box.text()
+    assert reported == []
+
+
+@pytest.mark.parametrize("start", ["task", "run"])
+def test_unless_bug_sends_a_bug_to_the_crash_reporter_then_settles(qtbot, monkeypatch, start):
+    owner = QObject()
+    reported, shown, settled = [], [], []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+    handler = tasks.unless_bug(lambda exc: shown.append(tasks.message_of(exc)), settle=settled.append)
+
+    def bug():
+        return {}["missing"]
+
+    if start == "task":
+        task = Task(owner, bug)
+        task.failed.connect(handler)
+        task.start()
+    else:
+        tasks.run(owner, bug, lambda _r: pytest.fail("no result"), handler)
+    qtbot.waitUntil(lambda: bool(settled), timeout=5000)
+    assert [type(e) for e in reported] == [KeyError] and settled == reported and shown == []
+
+
+def test_unless_bug_hands_an_expected_failure_over_in_words(qtbot, monkeypatch):
+    owner = QObject()
+    reported, shown, settled = [], [], []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+
+    def engine_gone():
+        raise EngineError("Docker Engine is not reachable at unix:///x.sock: is it running?", "unreachable")
+
+    tasks.run(owner, engine_gone, lambda _r: pytest.fail("no result"),
+              tasks.unless_bug(lambda exc: shown.append(tasks.message_of(exc)), settle=settled.append))
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert shown == ["Docker Engine is not reachable at unix:///x.sock: is it running?"]
+    assert reported == [] and settled == []
+
+
+def test_unless_bug_on_a_stream_reports_a_bug_once(qtbot, monkeypatch):
+    owner = QObject()
+    reported, shown = [], []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: reported.append(e))
+
+    def broken():
+        yield 1
+        raise AttributeError("'NoneType' object has no attribute 'id'")
+
+    stream = Stream(owner, broken(), "test-unless-bug")
+    stream.failed.connect(tasks.unless_bug(shown.append))
+    with qtbot.waitSignal(stream.finished, timeout=5000):
+        stream.start()
+    qtbot.wait(20)
+    assert [type(e) for e in reported] == [AttributeError] and shown == []

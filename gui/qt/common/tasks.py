@@ -8,6 +8,8 @@
   yielded item (or, ``batched``, one ``batch`` with all that arrived while the UI was busy), ``finished``;
   ``failed(exc)`` when it raised (when nothing is connected to ``failed``, the crash reporter gets it).
 - ``call(pool, fn)``: the same pools awaited from a coroutine (the engine session's multi-step reads).
+- ``unless_bug(on_failure, settle)``: a ``failed`` handler for a Task, ``run`` or Stream that does what
+  ``Op`` does: expected failures to ``on_failure``, bugs to the crash reporter (then ``settle``).
 
 Every thread is a daemon, so quitting never waits on a stuck engine or network (a ThreadPoolExecutor
 joins its threads at interpreter exit). Nothing is delivered after ``cancel()``/``stop()`` or after the
@@ -112,6 +114,23 @@ def expected(exc: BaseException) -> bool:
 def report_bug(exc: BaseException) -> None:
     """Send an unexpected exception to the crash reporter (message and log)."""
     sys.excepthook(type(exc), exc, exc.__traceback__)
+
+
+def unless_bug(on_failure: Callable[[BaseException], None],
+               settle: Callable[[BaseException], None] | None = None) -> Callable[[BaseException], None]:
+    """A ``failed`` handler for a Task, ``run`` or Stream that sorts failures the way ``Op`` does: an
+    expected one (``expected``) goes to ``on_failure``, to be shown in words; anything else is a bug and
+    goes to the crash reporter, then to ``settle`` (when given) to put the widget back (a button enabled
+    again, a "Reading…" cleared) without making a sentence of the bug."""
+    def on_failed(exc: BaseException) -> None:
+        if expected(exc):
+            on_failure(exc)
+            return
+        report_bug(exc)
+        if settle is not None:
+            settle(exc)
+
+    return on_failed
 
 
 def _emit(signal, *args) -> bool:
