@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -148,10 +149,28 @@ class ChoiceEditor(FieldEditor):
 
 
 class BoolEditor(FieldEditor):
+    """A check box whose text (the field's help) wraps: a QCheckBox's own text never does, and a long one
+    made the form wider than its column (a horizontal scroll bar and cut hints at 1440x900)."""
+
     def __init__(self, field: Field, parent=None):
         super().__init__(field, parent)
-        self.box: QCheckBox = self._add(QCheckBox(field.help or "", self))
+        self.box: QCheckBox = self._add(QCheckBox(self), 0)
+        self.box.setAccessibleName(field.label)
+        self.text = QLabel(field.help or "", self)
+        self.text.setObjectName(f"help_{field.name}")
+        self.text.setWordWrap(True)
+        self.text.setBuddy(self.box)
+        self.text.installEventFilter(self)  # a click on the text ticks the box, as on a check box's own text
+        self.layout_.addWidget(self.text, 1)
+        self.layout_.setAlignment(self.box, Qt.AlignmentFlag.AlignTop)
         self.box.toggled.connect(self.changed)
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.text and event.type() == QEvent.Type.MouseButtonRelease
+                and event.button() == Qt.MouseButton.LeftButton and self.box.isEnabled()):
+            self.box.toggle()
+            return True
+        return super().eventFilter(watched, event)
 
     def value(self) -> Any:
         return self.box.isChecked()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -47,6 +47,8 @@ from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Task
 
 STATUS_ROLES = {"succeeded": "ok", "failed": "error", "cancelled": "warning"}
+# The form column's share of the width beside the Dockerfile, and its widest (pixels) on a big screen.
+FORM_SHARE, FORM_MAX = 0.45, 640
 
 
 def first_sentence(text: str) -> str:
@@ -98,6 +100,7 @@ class BuildPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form)
         scroll.setMinimumWidth(400)
+        self.form_scroll = scroll
         self.preview = DockerfilePreview(self)
 
         self.build_button = QPushButton("Build", self)
@@ -191,6 +194,10 @@ class BuildPage(QWidget):
         editor.setStretchFactor(0, 2)
         editor.setStretchFactor(1, 3)
         editor.setChildrenCollapsible(False)
+        self.editor_split = editor
+        self._split_moved = False  # the user dragged the handle: keep their split
+        editor.splitterMoved.connect(self._on_split_moved)
+        editor.installEventFilter(self)  # its width changed: give the form column its share again
         bar = QHBoxLayout()
         bar.addWidget(self.build_button)
         bar.addWidget(self.cancel_button)
@@ -225,6 +232,27 @@ class BuildPage(QWidget):
         layout.addWidget(self.model_drop.panel)
         layout.addWidget(self.failure)
         layout.addWidget(outer, 1)
+
+    def _on_split_moved(self, *_args) -> None:
+        self._split_moved = True
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.editor_split and event.type() == QEvent.Type.Resize:
+            self._fit_form_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_form_column(self) -> None:
+        """The form column never narrower than the form (no horizontal scroll bar, no cut hint); until the
+        user drags the handle it has FORM_SHARE of the width (at most FORM_MAX), the Dockerfile the rest."""
+        scroll = self.form_scroll
+        need = (self.form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                + 2 * scroll.frameWidth())
+        scroll.setMinimumWidth(max(400, need))
+        total = self.editor_split.width() - self.editor_split.handleWidth()
+        if self._split_moved or total <= 0:
+            return
+        form = max(scroll.minimumWidth(), min(int(total * FORM_SHARE), FORM_MAX))
+        self.editor_split.setSizes([form, max(0, total - form)])
 
     def _captioned(self, caption: str, widget: QWidget) -> QWidget:
         box = QWidget(self)
@@ -275,6 +303,7 @@ class BuildPage(QWidget):
         edits = self._edits.get(name)
         self.preview.hand_text = None  # the other template's hand edit is not this one's
         self.form.set_template(self.template)
+        self._fit_form_column()  # another template's form may need more width
         if edits is not None:
             build, run, hand = edits
             self.form.set_values(build, run)
