@@ -122,7 +122,9 @@ def docker_api(engine_required):
 def _cleanup(api) -> None:
     flt = run_filter()
     try:
-        for c in api.containers(all=True, filters=flt):
+        # Labelled ones, and any named by unique_name (e.g. started by the app's Run dialog, unlabelled).
+        named = api.containers(all=True, filters={"name": f"^/aicstest-{RUN_ID}-"})
+        for c in api.containers(all=True, filters=flt) + named:
             try:
                 api.remove_container(c["Id"], force=True, v=True)
             except Exception:
@@ -282,3 +284,24 @@ def window(engine_required, qtbot, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: w.session.has_loaded, timeout=10000)
     yield w
     w.close()
+
+
+@pytest.fixture
+def app_container_name(window, docker_api, unique_name):
+    """``app_container_name("web")``: a unique name for a container the app starts (the Run dialog gives
+    it no test label, so the session's cleanup by label would miss it). After the test, passed or failed,
+    the window's change queue is closed and its change in flight waited for (pytest-qt has usually closed
+    the window already, and a run still on its way would land after the cleanup), then the containers of
+    those names are removed."""
+    names: list[str] = []
+
+    def make(stem: str = "run") -> str:
+        names.append(unique_name(stem))
+        return names[-1]
+
+    yield make
+    if not names:
+        return
+    window.session.changes.shutdown(wait=True)
+    for c in docker_api.containers(all=True, filters={"name": [f"^/{n}$" for n in names]}):
+        docker_api.remove_container(c["Id"], force=True, v=True)

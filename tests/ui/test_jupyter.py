@@ -45,7 +45,7 @@ def rec(w, name):
     return next((c for c in w.containers_model.records() if c.name == name), None)
 
 
-def test_token_made_masked_copied_and_opens_the_lab(window, qtbot, jupyter_image, docker_api, unique_name,
+def test_token_made_masked_copied_and_opens_the_lab(window, qtbot, jupyter_image, docker_api, app_container_name,
                                                      monkeypatch):
     template, tag = jupyter_image
     w = window
@@ -66,46 +66,43 @@ def test_token_made_masked_copied_and_opens_the_lab(window, qtbot, jupyter_image
     dlg.env.table.itemDelegateForIndex(index).initStyleOption(option, index)
     assert option.text == MASK, "masked in the environment table"
     assert token not in dlg.preview.toPlainText(), "and in the equivalent command"
-    name = unique_name("jup")
+    name = app_container_name("jup")
     dlg.name.setText(name)
-    try:
-        dlg.run_button.click()
-        qtbot.waitUntil(lambda: rec(w, name) is not None and rec(w, name).state == "running"
-                        and bool(rec(w, name).ports), timeout=15000)
-        c = rec(w, name)
-        host_port = next(p.host_port for p in c.ports if p.container_port == 8888)
-        image = docker_api.inspect_image(tag)
-        assert token not in json.dumps(image) and token not in json.dumps(docker_api.history(tag))
-        assert f"JUPYTER_TOKEN={token}" in docker_api.inspect_container(name)["Config"]["Env"]
+    dlg.run_button.click()
+    qtbot.waitUntil(lambda: rec(w, name) is not None and rec(w, name).state == "running"
+                    and bool(rec(w, name).ports), timeout=15000)
+    c = rec(w, name)
+    host_port = next(p.host_port for p in c.ports if p.container_port == 8888)
+    image = docker_api.inspect_image(tag)
+    assert token not in json.dumps(image) and token not in json.dumps(docker_api.history(tag))
+    assert f"JUPYTER_TOKEN={token}" in docker_api.inspect_container(name)["Config"]["Env"]
 
-        page = w.containers_page
-        select_rows(page, c.key)
-        action = page.actions_by_name["tool:jupyter"]
-        assert action.isEnabled()
-        action.trigger()
-        panel = page.tool_windows.open[("jupyter", c.id)]
-        qtbot.waitUntil(lambda: panel.token_edit.text() == token, timeout=5000)
-        assert panel.token_edit.echoMode() == QLineEdit.EchoMode.Password
-        panel.copy_button.click()
-        assert QGuiApplication.clipboard().text() == token
-        opened = []
-        monkeypatch.setattr(links, "launch", lambda url: opened.append(url) or True)
-        panel.open_button.click()
-        assert opened == [f"http://127.0.0.1:{host_port}/lab?token={token}"]
+    page = w.containers_page
+    select_rows(page, c.key)
+    action = page.actions_by_name["tool:jupyter"]
+    assert action.isEnabled()
+    action.trigger()
+    panel = page.tool_windows.open[("jupyter", c.id)]
+    qtbot.waitUntil(lambda: panel.token_edit.text() == token, timeout=5000)
+    assert panel.token_edit.echoMode() == QLineEdit.EchoMode.Password
+    panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == token
+    opened = []
+    monkeypatch.setattr(links, "launch", lambda url: opened.append(url) or True)
+    panel.open_button.click()
+    assert opened == [f"http://127.0.0.1:{host_port}/lab?token={token}"]
 
-        base = f"http://127.0.0.1:{host_port}"
-        qtbot.waitUntil(lambda: status(f"{base}/api/status?token={token}") == 200, timeout=90000)
-        assert status(f"{base}/api/status") == 403, "the token is what lets one in"
+    base = f"http://127.0.0.1:{host_port}"
+    qtbot.waitUntil(lambda: status(f"{base}/api/status?token={token}") == 200, timeout=90000)
+    assert status(f"{base}/api/status") == 403, "the token is what lets one in"
 
-        # Jupyter logs everything to stderr: its INFO lines are not painted as errors.
-        page.tools["logs"][1](c)
-        view = page.tool_windows.open[("logs", c.id)]
-        qtbot.waitUntil(lambda: any("ServerApp]" in t for t in view.lines.texts), timeout=30000)
-        info = [i for i, t in enumerate(view.lines.texts) if t.startswith("[I ")]
-        assert info and not any(view.lines.errs[i] for i in info), \
-            [t for t, e in zip(view.lines.texts, view.lines.errs, strict=True) if e]
-    finally:
-        docker_api.remove_container(name, force=True)
+    # Jupyter logs everything to stderr: its INFO lines are not painted as errors.
+    page.tools["logs"][1](c)
+    view = page.tool_windows.open[("logs", c.id)]
+    qtbot.waitUntil(lambda: any("ServerApp]" in t for t in view.lines.texts), timeout=30000)
+    info = [i for i, t in enumerate(view.lines.texts) if t.startswith("[I ")]
+    assert info and not any(view.lines.errs[i] for i in info), \
+        [t for t, e in zip(view.lines.texts, view.lines.errs, strict=True) if e]
 
 
 def test_the_jupyter_tool_is_only_for_jupyter_containers(window, qtbot, make_container):

@@ -21,6 +21,13 @@ def open_run_dialog(w, qtbot, image) -> RunDialog:
     return page.last_dialog
 
 
+def ran(qtbot, dlg) -> None:
+    """Wait for the dialog's run: it closes once the container started, else says why (a created
+    container whose start failed is removed again, so its name alone proves nothing)."""
+    qtbot.waitUntil(lambda: not dlg.isVisible() or dlg.problems.text().startswith("⚠"), timeout=20000)
+    assert not dlg.isVisible(), dlg.problems.text()
+
+
 def shown_text(table, row: int, col: int) -> str:
     """The text the table paints in a cell (what its delegate puts in the style option)."""
     option = QStyleOptionViewItem()
@@ -30,7 +37,7 @@ def shown_text(table, row: int, col: int) -> str:
 
 
 def test_memory_and_process_limits_are_set_and_reach_the_container(window, qtbot, busybox_image, docker_api,
-                                                                   unique_name):
+                                                                   app_container_name):
     host_total = int(docker_api.info()["MemTotal"])
     expected_mb = default_memory_limit(host_total) // MIB
     dlg = open_run_dialog(window, qtbot, busybox_image)
@@ -40,18 +47,14 @@ def test_memory_and_process_limits_are_set_and_reach_the_container(window, qtbot
     assert f"--memory {size_cli(expected_mb * MIB)} --pids-limit 1024" in preview, preview
     dlg.memory.setValue(300)  # editable
     assert "--memory 300m" in dlg.preview.toPlainText()
-    name = unique_name("limits")
+    name = app_container_name("limits")
     dlg.name.setText(name)
     dlg.command.setText("sleep 600")
-    try:
-        dlg.run_button.click()
-        qtbot.waitUntil(lambda: bool(docker_api.containers(all=True, filters={"name": f"^/{name}$"})),
-                        timeout=10000)
-        host = docker_api.inspect_container(name)["HostConfig"]
-        assert host["Memory"] == 300 * MIB and host["PidsLimit"] == 1024
-        assert host["RestartPolicy"]["Name"] in ("", "no"), "a plain image is not restarted"
-    finally:
-        docker_api.remove_container(name, force=True)
+    dlg.run_button.click()
+    ran(qtbot, dlg)
+    host = docker_api.inspect_container(name)["HostConfig"]
+    assert host["Memory"] == 300 * MIB and host["PidsLimit"] == 1024
+    assert host["RestartPolicy"]["Name"] in ("", "no"), "a plain image is not restarted"
 
 
 def test_a_serving_image_restarts_on_failure(window, qtbot, busybox_image, docker_api, test_labels, run_id):
@@ -86,7 +89,7 @@ def test_a_port_added_by_hand_is_on_loopback_and_all_interfaces_warns(window, qt
 
 
 def test_a_token_is_masked_in_the_table_and_left_out_of_the_command(window, qtbot, busybox_image, docker_api,
-                                                                    unique_name):
+                                                                    unique_name, app_container_name):
     dlg = open_run_dialog(window, qtbot, busybox_image)
     token = "tok-" + unique_name("secret")
     dlg.env.add_row("JUPYTER_TOKEN", token)
@@ -100,14 +103,10 @@ def test_a_token_is_masked_in_the_table_and_left_out_of_the_command(window, qtbo
     dlg.mark_secret("NOTEBOOK_PASS_PHRASE_X")
     assert shown_text(dlg.env.table, 2, 1) == MASK and "hidden-too" not in dlg.preview.toPlainText()
     dlg.env.table.setRowCount(2)
-    name = unique_name("tok")
+    name = app_container_name("tok")
     dlg.name.setText(name)
     dlg.command.setText("sleep 600")
-    try:
-        dlg.run_button.click()
-        qtbot.waitUntil(lambda: bool(docker_api.containers(all=True, filters={"name": f"^/{name}$"})),
-                        timeout=10000)
-        assert f"JUPYTER_TOKEN={token}" in docker_api.inspect_container(name)["Config"]["Env"], \
-            "the container still gets the real value"
-    finally:
-        docker_api.remove_container(name, force=True)
+    dlg.run_button.click()
+    ran(qtbot, dlg)
+    assert f"JUPYTER_TOKEN={token}" in docker_api.inspect_container(name)["Config"]["Env"], \
+        "the container still gets the real value"
