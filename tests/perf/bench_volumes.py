@@ -36,6 +36,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
 from gui.app import create_window, ensure_app  # noqa: E402
 from gui.engine import resolve_engine  # noqa: E402
+from gui.engine.volumes import HELPER_LABEL  # noqa: E402
 from tests.perf.paint_probe import PaintProbe  # noqa: E402
 from tests.support.busybox import build_busybox  # noqa: E402
 from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
@@ -181,6 +182,11 @@ def main() -> int:
         out["rss_peak_mb"] = round(max(peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), 1)
         same = os.path.getsize(os.path.join(dst, "big.bin")) == os.path.getsize(src)
         out["download_same_size"] = same
+        # Close the browser before the volumes go: its helper container mounts the big one.
+        helper_id = browser.helper_id
+        browser.close()
+        out["helper_removed"] = spin_until(app, lambda: not api.containers(
+            all=True, filters={"id": helper_id}), args.timeout) if helper_id else None
         w.close()
     finally:
         import shutil
@@ -188,6 +194,9 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         for c in api.containers(all=True, filters={"label": f"{TEST_LABEL}={RUN_ID}"}):
             api.remove_container(c["Id"], force=True)
+        for n in names + [big]:  # the studio's helpers (unlabelled for tests) would keep a volume
+            for c in api.containers(all=True, filters={"label": HELPER_LABEL, "volume": n}):
+                api.remove_container(c["Id"], force=True)
         for n in names + [big]:
             try:
                 api.remove_volume(n, force=True)
