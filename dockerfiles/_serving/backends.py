@@ -199,9 +199,13 @@ class OnnxModel:
     framework = "onnx"
 
     def __init__(self, path: str, labels: list[str]):
+        # ONNX Runtime 1.29+ starts its telemetry when imported: it writes a device id into the home (which
+        # the image's user lacks: a warning on every start) and sends events. Only this variable, read at
+        # import, stops all of it (ORT_TELEMETRY_DISABLED still writes the id; microsoft/onnxruntime#29843).
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
         import onnxruntime as ort
 
-        ort.disable_telemetry_events()  # it would try to write a device id into a home the user lacks
+        ort.disable_telemetry_events()  # and no events should the environment have turned it back on
         options = ort.SessionOptions()
         # One thread per request: the server's worker pool runs requests side by side (Run is thread-safe).
         options.intra_op_num_threads = max(1, int(os.environ.get("AICS_ONNX_THREADS", "1") or 1))
