@@ -54,10 +54,11 @@ def requirements_text(template: Template, clean: dict[str, Any]) -> str:
 def serving_config(template: Template, clean: dict[str, Any]) -> dict[str, Any]:
     """serving.json, read by the server in the image. Holds nothing secret (it is in a layer)."""
     entry = model_entry(template, clean.get("model", ""))
+    task = clean.get("task") or template.task  # onnx-tabular: the form says regression or classification
     config: dict[str, Any] = {
         "name": clean.get("name", template.name),
         "version": str(clean.get("version", "1")),
-        "task": template.task,
+        "task": task,
         "framework": template.framework,
         "template": template.name,
         "model": f"{IMAGE_ROOT}/{entry}"
@@ -69,7 +70,7 @@ def serving_config(template: Template, clean: dict[str, Any]) -> dict[str, Any]:
         config["runtime"] = clean["runtime"]
     if clean.get("serve_onnx"):  # the build wrote model.onnx beside the model (sklearn-image/to_onnx.py)
         config["runtime"], config["framework"] = "onnxruntime", "onnx"
-    if template.task == "image-classification":
+    if task == "image-classification":
         config["input"] = {
             "kind": "image",
             "width": int(clean.get("width", 8)),

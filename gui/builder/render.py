@@ -66,7 +66,7 @@ def render_context(template: Template, clean: dict[str, Any]) -> dict[str, Any]:
     ctx.setdefault("labels_extra", {})
     ctx.setdefault("build_args", {})
     ctx["template_name"] = template.name
-    ctx["task"] = template.task
+    ctx["task"] = clean.get("task") or template.task  # onnx-tabular: the form says regression or classification
     ctx["title"] = clean.get("name") or template.name
     ctx["model_file"] = model_entry(template, clean.get("model", ""))
     ctx["labels_file"] = f"{MODEL_DIR}/labels.txt" if clean.get("labels") else ""

@@ -20,6 +20,8 @@ from gui.models.pickles import ScanReport, compression, is_pickle, iter_scan, ve
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 LABELS_FILE = "labels.txt"
+FEATURES_FILE = "features.txt"  # beside a tabular model: its column names, one a line
+FEATURE_KEYS = ("features", "feature_names")  # ONNX metadata keys that may list them
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 
 
@@ -101,7 +103,11 @@ def inspect_model(path: str | os.PathLike) -> ModelInfo:
 
 # -- helpers shared by the formats ------------------------------------------------------------------
 def _labels_beside(p: Path) -> tuple[str, tuple[str, ...]]:
-    f = (p if p.is_dir() else p.parent) / LABELS_FILE
+    return _lines_beside(p, LABELS_FILE)
+
+
+def _lines_beside(p: Path, name: str) -> tuple[str, tuple[str, ...]]:
+    f = (p if p.is_dir() else p.parent) / name
     if not f.is_file():
         return "", ()
     try:
@@ -325,6 +331,12 @@ def _onnx_or_nothing(p: Path, head: bytes, size: int) -> ModelInfo:
     labels = graph.class_labels
     if not labels and graph.metadata.get("labels"):
         labels = tuple(v.strip() for v in graph.metadata["labels"].replace("\n", ",").split(",") if v.strip())
+    outs = ", ".join(f"{o.name} {o.elem_type}" for o in graph.outputs)
+    summary = (f"ONNX model{' from ' + graph.producer if graph.producer else ''}, opset "
+               f"{graph.opsets.get('ai.onnx', '?')}: input {first.name} {first.elem_type} {_shape_text(dims)}; "
+               f"outputs {outs}" + (f"; {len(labels)} classes" if labels else ""))
+    if _takes_rows(graph, dims):
+        return _with_labels(_onnx_rows(p, graph, dims, labels, summary), p)
     hwc = _picture(dims)
     values: dict = {"model": str(p)}
     hints = []
@@ -333,17 +345,72 @@ def _onnx_or_nothing(p: Path, head: bytes, size: int) -> ModelInfo:
         v, h = _image_values(hwc, flat=len(dims) == 1)
         values.update(v)
         hints.extend(h)
+        if len(dims) == 1:
+            hints.append(f"Rows of {dims[0]} numbers that are not pictures: choose the onnx-tabular template.")
     else:
         hints.append(f"The input {_shape_text(dims)} is not a picture's shape; the onnx-image template "
                      "takes pictures: check Input width, height and channels.")
-    outs = ", ".join(f"{o.name} {o.elem_type}" for o in graph.outputs)
-    summary = (f"ONNX model{' from ' + graph.producer if graph.producer else ''}, opset "
-               f"{graph.opsets.get('ai.onnx', '?')}: input {first.name} {first.elem_type} {_shape_text(dims)}; "
-               f"outputs {outs}" + (f"; {len(labels)} classes" if labels else ""))
     info = ModelInfo(path=str(p), format="onnx", summary=summary, template="onnx-image", task=task,
                      input_shape=dims, input_type=first.elem_type, labels=labels, values=values,
                      hints=tuple(hints))
     return _with_labels(info, p)
+
+
+def _one_number(graph) -> bool:
+    """A regressor's graph: one float output of [N] or [N, 1] (skl2onnx's "variable")."""
+    if len(graph.outputs) != 1 or not graph.outputs[0].elem_type.startswith("float"):
+        return False
+    shape = graph.outputs[0].shape
+    return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
+
+
+def _takes_rows(graph, dims: tuple) -> bool:
+    """Rows of numbers [N, features] rather than pictures: a rank-2 input, unless the graph is a classifier
+    whose row is a square picture of side 8 or more (load_digits' 64 values, MNIST's 784)."""
+    if len(dims) != 1:
+        return False
+    hwc = _picture(dims)
+    return _one_number(graph) or hwc is None or min(hwc[:2]) < 8
+
+
+def _feature_names(graph, p: Path) -> tuple[str, list[str]]:
+    """(where from, names): the metadata's "features" or "feature_names", else features.txt beside."""
+    for key in FEATURE_KEYS:
+        names = [v.strip() for v in graph.metadata.get(key, "").replace("\n", ",").split(",") if v.strip()]
+        if names:
+            return f"the model's metadata ({key})", names
+    _, names = _lines_beside(p, FEATURES_FILE)
+    return (FEATURES_FILE, list(names)) if names else ("", [])
+
+
+def _onnx_rows(p: Path, graph, dims: tuple, labels: tuple, summary: str) -> ModelInfo:
+    """The onnx-tabular form: regression or classification from the outputs, the features' number and names."""
+    first = graph.inputs[0]
+    n = dims[0] if isinstance(dims[0], int) and dims[0] > 0 else None
+    task = "tabular-regression" if _one_number(graph) else "tabular-classification"
+    values: dict = {"model": str(p), "task": task}
+    hints = []
+    source, names = _feature_names(graph, p)
+    if names and n is not None and len(names) != n:
+        hints.append(f"{source} names {len(names)} features but the model takes {n} values a row: the names "
+                     "were left out.")
+        names = []
+    if names:
+        values["features"] = names
+    elif n is not None:
+        values["features"] = [f"x{i}" for i in range(n)]
+        hints.append(f"The model takes {n} values a row: name them in Feature names (now x0 to x{n - 1}).")
+    else:
+        hints.append("The graph leaves the number of values a row free: list the features in Feature names.")
+    if first.elem_type not in ("float32", "float64"):
+        hints.append(f"The input is {first.elem_type}: the server sends float rows, so the build will fail; "
+                     "convert the model with a float input.")
+    if len(graph.inputs) > 1:
+        hints.append(f"The graph has {len(graph.inputs)} inputs; rows go to the first ({first.name}) only: convert "
+                     "with one input of all columns (skl2onnx: to_onnx(model, X.astype(numpy.float32))).")
+    return ModelInfo(path=str(p), format="onnx", summary=summary, template="onnx-tabular", task=task,
+                     input_shape=dims, input_type=first.elem_type,
+                     labels=() if task == "tabular-regression" else labels, values=values, hints=tuple(hints))
 
 
 def _pickle(p: Path, report: ScanReport | None) -> ModelInfo:

@@ -1,6 +1,6 @@
 """Real model files for the model tests, made here (nothing downloaded): a scikit-learn digits
 classifier trained on load_digits rows 0-1499, saved with pickle, joblib and skops and converted with
-skl2onnx; and a pickle whose __reduce__ would create a marker file when loaded."""
+skl2onnx; models of table rows (diabetes, iris) converted with skl2onnx; and a pickle whose __reduce__ would create a marker file when loaded."""
 
 from __future__ import annotations
 
@@ -62,6 +62,37 @@ def save_onnx(folder: Path, name: str = "digits.onnx", zipmap: bool = True) -> P
         model = to_onnx(digits_classifier(), sample, options={"zipmap": zipmap}, target_opset=17)
     path = Path(folder) / name
     path.write_bytes(model.SerializeToString())
+    return path
+
+
+@lru_cache(maxsize=2)
+def table_model(kind: str):
+    """(model, rows, feature names, class names): "regressor" is a Ridge on load_diabetes (10 features),
+    "classifier" a LogisticRegression on iris (4 features, 3 classes)."""
+    from sklearn.datasets import load_diabetes, load_iris
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    if kind == "regressor":
+        data = load_diabetes()
+        return Ridge(alpha=0.1).fit(data.data, data.target), data.data, list(data.feature_names), []
+    data = load_iris()
+    model = LogisticRegression(max_iter=2000).fit(data.data, data.target)
+    return model, data.data, list(data.feature_names), list(data.target_names)
+
+
+def save_table_onnx(folder: Path, kind: str, name: str = "", metadata: dict | None = None) -> Path:
+    """`table_model(kind)` converted with skl2onnx: one float input [None, n_features], `metadata` as the
+    model's metadata_props (e.g. {"features": "a,b,c"})."""
+    import numpy as np
+    from onnx import helper
+    from skl2onnx import to_onnx
+
+    model, rows, _, _ = table_model(kind)
+    onx = to_onnx(model, rows[:1].astype(np.float32), target_opset=17)
+    if metadata:
+        helper.set_model_props(onx, metadata)
+    path = Path(folder) / (name or f"{kind}.onnx")
+    path.write_bytes(onx.SerializeToString())
     return path
 
 

@@ -21,7 +21,15 @@ from sklearn.datasets import load_digits
 
 from tests.support.build_page import build_window_fixture, tags_fixture  # noqa: F401  (register fixtures)
 from tests.support.labels import RUN_ID, TEST_LABEL
-from tests.support.model_files import TEST_ROWS, save_joblib, save_malicious, save_onnx, save_skops
+from tests.support.model_files import (
+    TEST_ROWS,
+    save_joblib,
+    save_malicious,
+    save_onnx,
+    save_skops,
+    save_table_onnx,
+    table_model,
+)
 from tests.support.templates import http, run_container, wait_for
 
 LEFT = Qt.MouseButton.LeftButton
@@ -243,3 +251,28 @@ def test_open_model_folder_takes_a_saved_model_folder_as_a_drop_does(window, qtb
     choose_in_dialog(qtbot, page, "openModelFolder", plain)
     assert md.info is None and "pictures is a folder without saved_model.pb" in md.summary.text()
     assert md.summary.property("role") == "error" and page.template.name == "python-app"
+
+
+def test_dropped_onnx_model_of_table_rows_picks_onnx_tabular_with_its_features(window, qtbot, tmp_path):
+    page = window.build_page
+    page.set_template("python-app")
+    names = table_model("classifier")[2]
+    path = save_table_onnx(tmp_path, "classifier", "Iris Flowers.onnx", metadata={"features": ",".join(names)})
+    (tmp_path / "labels.txt").write_text("setosa\nversicolor\nvirginica\n")
+    read(qtbot, page, path)
+    md = page.model_drop
+    assert md.info is not None and md.info.format == "onnx", md.summary.text()
+    assert page.template.name == "onnx-tabular" and "input X float32 [N, 4]" in md.summary.text()
+    values = page.template.clean_build(page.form.build_values())
+    assert values["model"] == str(path) and values["task"] == "tabular-classification"
+    assert values["features"] == names and values["labels"] == str(tmp_path / "labels.txt")
+    assert values["name"] == "iris-flowers" and values["tag"] == "aics/iris-flowers:latest"
+    assert not md.hints.isVisible() and md.problems() == [] and page.build_button.isEnabled()
+
+    # A regressor without names: regression, and as many features as the graph takes, named x0, x1, ...
+    path = save_table_onnx(tmp_path, "regressor")
+    read(qtbot, page, path)
+    values = page.template.clean_build(page.form.build_values())
+    assert page.template.name == "onnx-tabular" and values["task"] == "tabular-regression"
+    assert values["features"] == [f"x{i}" for i in range(10)] and values["model"] == str(path)
+    assert md.hints.isVisible() and "takes 10 values a row" in md.hints.text()

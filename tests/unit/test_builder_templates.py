@@ -231,3 +231,21 @@ def test_lint_catches_what_the_engine_cannot_build():
 def test_lint_values_warns_about_unpinned_packages():
     warnings = lint_values({"packages": ["numpy", "pillow==13.0.0"]})
     assert [w.field for w in warnings] == ["packages"] and "numpy" in warnings[0].message
+
+
+def test_onnx_tabular_takes_its_task_from_the_form(tmp_path):
+    t = get_template("onnx-tabular")
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"graph")
+    values = {**t.defaults(), "model": str(model), "task": "tabular-classification", "features": "a, b, c"}
+    text = render_dockerfile(t, values)
+    assert 'ai-container-studio.task="tabular-classification"' in text
+    assert 'ai-container-studio.template="onnx-tabular"' in text
+    assert "/opt/aics/model/model.onnx 3\n" in text  # the check step compares the graph's width with 3 names
+    assert [w for w in lint_dockerfile(text) if w.severity == "error"] == []
+    ctx = assemble_context(t, values, tmp_path / "ctx")
+    config = json.loads((ctx.directory / "serving.json").read_text())
+    assert config["task"] == "tabular-classification" and config["input"] == {"kind": "tabular"}
+    assert config["features"] == ["a", "b", "c"] and config["framework"] == "onnx"
+    assert (ctx.directory / "requirements.txt").read_text() == "onnxruntime==1.32.0\nnumpy==2.4.6\n"
+    assert t.check_build({**values, "task": "tabular-clustering"})[1].keys() == {"task"}

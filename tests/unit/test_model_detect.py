@@ -14,7 +14,15 @@ from onnx import TensorProto, helper
 
 from gui.models import NotAModel, inspect_model
 from gui.models.onnx_graph import read_onnx
-from tests.support.model_files import save_joblib, save_malicious, save_onnx, save_pickle, save_skops
+from tests.support.model_files import (
+    save_joblib,
+    save_malicious,
+    save_onnx,
+    save_pickle,
+    save_skops,
+    save_table_onnx,
+    table_model,
+)
 
 DIGITS = tuple(str(i) for i in range(10))
 
@@ -202,3 +210,47 @@ def test_a_truncated_onnx_file(tmp_path):
     cut.write_bytes(data[: len(data) // 3])
     with pytest.raises(NotAModel, match="neither ONNX"):
         inspect_model(cut)
+
+
+def test_an_onnx_regressor_of_table_rows_chooses_onnx_tabular(tmp_path):
+    path = save_table_onnx(tmp_path, "regressor")
+    info = inspect_model(path)
+    assert (info.template, info.task, info.input_shape) == ("onnx-tabular", "tabular-regression", (10,))
+    assert info.values == {"model": str(path), "task": "tabular-regression",
+                           "features": [f"x{i}" for i in range(10)]}
+    assert info.labels == () and "10 values a row" in info.hints[0]
+    (tmp_path / "features.txt").write_text("\n".join(table_model("regressor")[2]) + "\n")
+    info = inspect_model(path)
+    assert info.values["features"] == ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+    assert info.hints == ()
+
+
+def test_an_onnx_classifier_of_table_rows_takes_its_feature_names_and_labels(tmp_path):
+    names = table_model("classifier")[2]
+    path = save_table_onnx(tmp_path, "classifier", metadata={"features": ",".join(names)})
+    (tmp_path / "labels.txt").write_text("setosa\nversicolor\nvirginica\n")
+    info = inspect_model(path)
+    assert (info.template, info.task) == ("onnx-tabular", "tabular-classification")
+    assert info.values == {"model": str(path), "task": "tabular-classification", "features": names,
+                           "labels": str(tmp_path / "labels.txt")}
+    assert info.labels == ("setosa", "versicolor", "virginica") and info.hints == ()
+    # names that do not fit the input are left out, with a hint that says so
+    info = inspect_model(save_table_onnx(tmp_path, "classifier", "three.onnx", metadata={"feature_names": "a,b,c"}))
+    assert info.values["features"] == ["x0", "x1", "x2", "x3"]
+    assert "feature_names) names 3 features but the model takes 4" in info.hints[0]
+
+
+def test_a_square_row_is_a_picture_for_a_classifier_and_a_table_row_for_a_regressor(tmp_path):
+    def linear(path, outputs: int) -> None:
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 64])
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", outputs])
+        w = helper.make_tensor("w", TensorProto.FLOAT, [64, outputs], np.zeros(64 * outputs, dtype=np.float32))
+        graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g", [x], [y], [w])
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+    linear(tmp_path / "scores.onnx", 10)
+    linear(tmp_path / "value.onnx", 1)
+    picture = inspect_model(tmp_path / "scores.onnx")
+    assert picture.template == "onnx-image" and any("onnx-tabular" in h for h in picture.hints)
+    table = inspect_model(tmp_path / "value.onnx")
+    assert (table.template, table.task) == ("onnx-tabular", "tabular-regression")
