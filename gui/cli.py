@@ -137,8 +137,9 @@ def _connect(args):
 
 
 # -- build --------------------------------------------------------------------------------------------
-def _model_refused(model: str, trusted: bool) -> dict | None:
-    """The Build page's model scan, headless: why the model is refused (None: it may be built)."""
+def _model_refused(model: str, trusted: bool, accepted: list[str] | None = None) -> dict | None:
+    """The Build page's model scan, headless: why the model is refused (None: it may be built). With
+    --trust-model, a .skops model's refused types are put in `accepted` (the image's allow-list widens)."""
     if not model:
         return None
     from gui.models import NotAModel, inspect_model
@@ -151,6 +152,8 @@ def _model_refused(model: str, trusted: bool) -> dict | None:
         return None
     if trusted:
         _say(f"--trust-model: {info.risk()}")
+        if info.format == "skops" and info.scan is not None and accepted is not None:
+            accepted.extend(g.qualname for g in info.scan.offending)
         return None
     offending = [g.qualname for g in info.scan.offending] if info.scan is not None else list(info.risks)
     return {"error": f"{info.risk()}. Give --trust-model to build it anyway", "untrusted": offending}
@@ -172,14 +175,18 @@ def cmd_build(args) -> int:
     tag = args.tag or clean.get("tag")
     if not tag:
         raise Unusable("the recipe names no tag: give --tag")
-    refused = _model_refused(str(clean.get("model") or ""), args.trust_model)
+    accepted: list[str] = []
+    refused = _model_refused(str(clean.get("model") or ""), args.trust_model, accepted)
     if refused is not None:
         _out({"ok": False, "tag": tag, **refused})
         return FAILED
     engine = Engine(resolve_engine(args.engine))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="aics-build-") as folder:
-        ctx = assemble_context(template, recipe.build, folder, recipe.dockerfile)
+        values = dict(recipe.build)
+        if accepted and any(f.name == "trusted_types" for f in template.build_fields):
+            values["trusted_types"] = sorted({*clean.get("trusted_types", []), *accepted})
+        ctx = assemble_context(template, values, folder, recipe.dockerfile)
         buildargs = {}
         if "AICS_CREATED" in ctx.dockerfile:
             from datetime import datetime, timezone

@@ -29,7 +29,9 @@ def read_lines(path: str | None) -> list[str]:
 # Types a .skops file may name beyond those skops itself trusts: scikit-learn's own tree and optimizer
 # classes, found in the files of common estimators (forests, boosting, MLP). Never a function.
 # Passing get_untrusted_types(file=...) as `trusted` (as this loader did) trusted exactly what skops
-# flagged, `builtins.eval` included. More names: env SKOPS_TRUSTED (comma-separated), at the user's risk.
+# flagged, `builtins.eval` included. More names, at the user's risk: skops-trusted.txt beside the model
+# (one a line; the build writes it when the user ticks "I trust this file"), or env SKOPS_TRUSTED
+# (comma-separated).
 SKOPS_TRUSTED = (
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -37,6 +39,9 @@ SKOPS_TRUSTED = (
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
     "sklearn._loss.link.Interval",
 )
+
+
+SKOPS_TRUSTED_FILE = "skops-trusted.txt"
 
 
 class UntrustedModel(ValueError):
@@ -48,6 +53,7 @@ def load_skops(path: str):
 
     allowed = set(SKOPS_TRUSTED)
     allowed.update(t.strip() for t in os.environ.get("SKOPS_TRUSTED", "").split(",") if t.strip())
+    allowed.update(read_lines(str(Path(path).with_name(SKOPS_TRUSTED_FILE))))
     untrusted = skops.io.get_untrusted_types(file=path)
     refused = [t for t in untrusted if t not in allowed]
     if refused:

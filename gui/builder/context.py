@@ -26,6 +26,9 @@ SERVING_FILES = ("server.py", "connections.py", "service.py", "backends.py", "pi
 # Loaders a model format needs in the image. skops is pinned: the server's list of types it trusts
 # (dockerfiles/_serving/backends.py) was checked against this version's own trusted defaults.
 EXTRA_PACKAGES = {".skops": "skops==0.16.0"}
+# Beside the model in the image: the types of a .skops file the user trusted ("I trust this file"); the
+# server's loader adds them to its allow-list (dockerfiles/_serving/backends.py load_skops).
+SKOPS_TRUSTED_FILE = "skops-trusted.txt"
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ def _copy_inputs(template: Template, clean: dict[str, Any], dest: Path) -> None:
     if labels:
         (dest / MODEL_DIR).mkdir(exist_ok=True)
         shutil.copyfile(labels, dest / MODEL_DIR / "labels.txt")
+    trusted = list(clean.get("trusted_types") or [])
+    if trusted and model.lower().endswith(".skops"):
+        (dest / MODEL_DIR / SKOPS_TRUSTED_FILE).write_text("".join(f"{t}\n" for t in trusted), encoding="utf-8")
     for f in template.build_fields:
         if f.extra.get("kind") == "requirements":
             continue  # merged into requirements.txt

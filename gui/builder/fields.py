@@ -166,6 +166,8 @@ def _names(f: Field, value: Any) -> tuple[Any, str | None]:
     for item in items:
         if err := unsafe_text_error(item):
             return items, f"{item!r} {err}"
+        if f.pattern and not re.fullmatch(f.pattern, item):
+            return items, f"{item!r} {f.extra.get('pattern_help', 'has the wrong form')}"
     return items, None
 
 

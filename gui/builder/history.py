@@ -34,6 +34,7 @@ class BuildRecord:
     log: list[str] = field(default_factory=list)
     lines_dropped: int = 0  # lines of the log not kept (in the file: its beginning)
     trusted: str = ""  # the model's risk the user accepted ("I trust this file"); "" when none was needed
+    trusted_types: list[str] = field(default_factory=list)  # of a .skops model: added to the image's allow-list
 
     def to_json(self) -> dict:
         """The record for the file: the end of the log only (asdict would copy every line)."""

@@ -6,6 +6,7 @@ FlatBuffer's identifier and tensors, the ONNX protobuf's graph inputs and output
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -23,6 +24,7 @@ LABELS_FILE = "labels.txt"
 FEATURES_FILE = "features.txt"  # beside a tabular model: its column names, one a line
 FEATURE_KEYS = ("features", "feature_names")  # ONNX metadata keys that may list them
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
+SKOPS_TRUSTED_FILE = "skops_trusted.txt"  # made by tests/support/skops_trusted.py
 
 
 class NotAModel(ValueError):
@@ -468,13 +470,29 @@ def _skops_types(node, found: dict) -> None:
             _skops_types(value, found)
 
 
+@functools.cache
+def skops_trusted() -> frozenset[str]:
+    """The types the serving image's skops loader trusts without being told (skops_trusted.txt)."""
+    text = (Path(__file__).with_name(SKOPS_TRUSTED_FILE)).read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def skops_verdict(module: str, name: str) -> str:
+    """As the image's loader sees a type a .skops file names: safe only on its list, so the form asks for
+    trust exactly where the image would refuse (a scikit-learn helper class or numpy.clip included)."""
+    v = verdict(module, name)
+    if v == "dangerous":
+        return v
+    return "safe" if f"{module}.{name}" in skops_trusted() else "unknown"
+
+
 def _skops(p: Path, schema: dict) -> ModelInfo:
     """A .skops file: its schema.json names every type it holds (skops never unpickles)."""
     from gui.models.pickles import GlobalRef
 
     found: dict = {}
     _skops_types(schema, found)
-    refs = tuple(sorted((GlobalRef(m, c, verdict(m, c), called=True) for m, c in found),
+    refs = tuple(sorted((GlobalRef(m, c, skops_verdict(m, c), called=True) for m, c in found),
                         key=lambda g: (g.verdict == "safe", g.qualname)))
     content = schema.get("content") if isinstance(schema, dict) else None
     n = None

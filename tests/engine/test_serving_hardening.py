@@ -417,3 +417,74 @@ def test_a_skops_file_naming_builtins_eval_keeps_the_container_from_starting(
     finally:
         docker_api.remove_container(c["Id"], force=True)
         docker_api.remove_image(build.image_id, force=True)
+
+
+def clipped_diabetes(folder: Path) -> tuple[Path, object]:
+    """A .skops regressor naming numpy.clip: harmless, but neither skops nor the server trusts it."""
+    import numpy as np
+    import skops.io
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    x, y = load_diabetes(return_X_y=True)
+    model = make_pipeline(FunctionTransformer(np.clip, kw_args={"a_min": -0.5, "a_max": 0.5}), Ridge()).fit(x, y)
+    path = folder / "clipped.skops"
+    skops.io.dump(model, path)
+    assert skops.io.get_untrusted_types(file=path) == ["numpy.clip"]
+    return path, model
+
+
+def test_trusting_a_skops_file_widens_the_images_allow_list(docker_api, test_labels, tmp_path, unique_name):
+    """Issue 14: 'I trust this file' on a .skops file whose types the image would refuse. The form refuses
+    it untrusted (here its headless twin, before any engine); trusted, the build writes the types beside
+    the model and the container loads it and answers as the model does here."""
+    from sklearn.datasets import load_diabetes
+
+    from gui.builder import Recipe, save_recipe
+    from gui.cli import FAILED, main
+    from gui.models import inspect_model
+    from tests.support.templates import keep_dependency_cache
+
+    model, fitted = clipped_diabetes(tmp_path)
+    info = inspect_model(model)
+    assert info.needs_trust and [(g.qualname, g.verdict) for g in info.scan.offending] == [("numpy.clip", "unknown")]
+    t = get_template("sklearn-regression")
+    recipe = tmp_path / "r.toml"
+    save_recipe(recipe, Recipe("sklearn-regression", {**t.defaults(), "model": str(model), "tag": "x/y:1"}))
+    assert main(["build", str(recipe)]) == FAILED  # untrusted: refused before the engine is asked
+
+    ctx = assemble_context(t, {**t.defaults(), "model": str(model), "trusted_types": ["numpy.clip"]}, tmp_path / "ctx")
+    assert (ctx.directory / "model" / "skops-trusted.txt").read_text() == "numpy.clip\n"
+    tag = f"aicstest-hardening-skops-trusted:{test_labels['ai-container-studio.test']}"
+    build = ImageBuild(engine(), ctx.directory, tag, labels=test_labels, buildargs={"AICS_CREATED": CREATED})
+    lines = list(build)
+    assert lines[-1].done and build.image_id, "\n".join(line.text for line in lines[-20:])
+    # The package layer (scikit-learn and skops) is kept as its own cache, not the template's
+    keep_dependency_cache("sklearn-regression-skops", build)
+    try:
+        c = start(docker_api, tag, test_labels, unique_name("skops-trusted"), {})
+        try:
+            rows = load_diabetes().data[:5]
+            status, body = http("POST", f"{c['base']}/predict", json.dumps({"instances": rows.tolist()}).encode(),
+                                {"Content-Type": "application/json"})
+            assert status == 200, body
+            got = [p["value"] if isinstance(p, dict) else p for p in body["predictions"]]
+            assert got == pytest.approx(fitted.predict(rows).tolist(), rel=1e-6)
+        finally:
+            docker_api.remove_container(c["id"], force=True)
+
+        # The same image, the trust file removed: the loader refuses numpy.clip and the container exits
+        c = docker_api.create_container(tag, labels=test_labels, name=unique_name("skops-untrusted"), user="root",
+                                        entrypoint=["sh", "-c", "rm /opt/aics/model/skops-trusted.txt && "
+                                                    "exec python3 /opt/aics/serving/cli.py serve"])
+        try:
+            docker_api.start(c["Id"])
+            assert docker_api.wait(c["Id"], timeout=60)["StatusCode"] != 0
+            log = docker_api.logs(c["Id"]).decode()
+            assert "numpy.clip" in log and "not trust" in log, log[-1500:]
+        finally:
+            docker_api.remove_container(c["Id"], force=True)
+    finally:
+        docker_api.remove_image(build.image_id, force=True)

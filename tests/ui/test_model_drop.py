@@ -276,3 +276,34 @@ def test_dropped_onnx_model_of_table_rows_picks_onnx_tabular_with_its_features(w
     assert page.template.name == "onnx-tabular" and values["task"] == "tabular-regression"
     assert values["features"] == [f"x{i}" for i in range(10)] and values["model"] == str(path)
     assert md.hints.isVisible() and "takes 10 values a row" in md.hints.text()
+
+
+def test_trusting_a_skops_file_fills_the_types_the_image_will_load(window, qtbot, tags, tmp_path):
+    """The tick on a .skops file also puts its refused types into Trusted model types (the build writes them
+    beside the model, tests/engine/test_serving_hardening.py builds one), and the build history keeps them."""
+    from tests.unit.test_skops_trust import clipped
+
+    page = window.build_page
+    md = page.model_drop
+    read(qtbot, page, clipped(tmp_path))
+    assert md.info.format == "skops" and md.info.needs_trust and page.template.name == "sklearn-regression"
+    assert "numpy.clip" in md.trust.text() and not page.build_button.isEnabled()
+    assert page.form.build_values()["trusted_types"] == ""
+    md.trust.setChecked(True)
+    assert page.form.build_values()["trusted_types"] == "numpy.clip"
+    md.trust.setChecked(False)
+    assert page.form.build_values()["trusted_types"] == "" and not page.build_button.isEnabled()
+    md.trust.setChecked(True)
+    page.form.set_values({"tag": tags("skops-trust"), "labels_extra": f"{TEST_LABEL}={RUN_ID}"})
+    qtbot.waitUntil(page.build_button.isEnabled, timeout=10000)
+    qtbot.mouseClick(page.build_button, LEFT)
+    record = page.record
+    assert record.trusted_types == ["numpy.clip"] and "numpy.clip" in record.trusted
+    assert record.to_json()["trusted_types"] == ["numpy.clip"]
+    page.cancel_build()
+    qtbot.waitUntil(lambda: page.runner is None, timeout=60000)
+
+    # Another model: the tick and the types it filled go with the old one.
+    read(qtbot, page, save_joblib(tmp_path))
+    assert not md.trust.isChecked() and "trusted_types" in page.form.build_values()
+    assert page.form.build_values()["trusted_types"] == ""

@@ -90,7 +90,7 @@ class ModelDrop(QObject):
         self.trust = QCheckBox(self.panel)
         self.trust.setObjectName("trustModel")
         self.trust.hide()
-        self.trust.toggled.connect(lambda _on: self.page._update_build_button())
+        self.trust.toggled.connect(self._on_trust)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.open_button)
@@ -167,6 +167,7 @@ class ModelDrop(QObject):
         self.reading, self._fill = path, fill
         self.info, self.error = None, None
         self.trust.setChecked(False)
+        self._set_trusted_types([])  # trust is given to one file, by its tick
         self.trust.hide()
         self.globals.hide()
         self.hints.hide()
@@ -280,6 +281,19 @@ class ModelDrop(QObject):
         if self.info and self.info.path == model and self.info.needs_trust and not self.trust.isChecked():
             return [f"{self.info.risk()}. Tick \"I trust this file\" to build anyway"]
         return []
+
+    def _on_trust(self, on: bool) -> None:
+        """For a .skops file the tick also widens the image's allow-list: the types it was refused for go
+        into the form's Trusted model types (the build writes them beside the model)."""
+        info = self.info
+        if info is not None and info.format == "skops" and info.scan is not None and info.path == self._model_value():
+            self._set_trusted_types([g.qualname for g in info.scan.offending] if on else [])
+        self.page._update_build_button()
+
+    def _set_trusted_types(self, names: list[str]) -> None:
+        editor = self.page.form.editors.get("trusted_types")
+        if editor is not None and editor.value() != ", ".join(names):
+            self.page.form.set_values({"trusted_types": names})
 
     def trusted_risk(self) -> str:
         """The risk the user accepted for this build's model ("" when none was needed)."""

@@ -396,7 +396,8 @@ class BuildPage(QWidget):
         clean = t.clean_build(values)
         tag = clean["tag"]
         self.record = BuildRecord(started=time.time(), template=t.name, tag=tag,
-                                  trusted=self.model_drop.trusted_risk())
+                                  trusted=self.model_drop.trusted_risk(),
+                                  trusted_types=list(clean.get("trusted_types") or []))
         self.history.add(self.record)
         self.log.clear()
         self.progress.setRange(0, 0)  # busy until the first "Step n/m"
