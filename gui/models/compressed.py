@@ -8,8 +8,9 @@ joblib/numpy_pickle_compat.py: b"ZF", the length in hex padded to 19 bytes, then
 joblib before 0.10). Two of those prefixes are one byte of text ("x", "BZ"): a zlib header is also
 checked as RFC 1950 asks (a multiple of 31, no preset dictionary), bz2 for its "h" and block size.
 
-The stdlib decompresses all but lz4; lz4 is the `lz4` package's frame reader, the one joblib itself
-writes with. Nothing is ever decompressed whole: the scan reads the stream and steps over arrays, and
+picklescan (gui/models/pickles.py says why it is not the scanner) opens zip and 7z archives only, not
+these streams, and joblib's own readers would unpickle. The stdlib decompresses all but lz4; lz4 is the
+`lz4` package's frame reader, the one joblib itself writes with. Nothing is ever decompressed whole: the scan reads the stream and steps over arrays, and
 `Capped` stops it at DECOMPRESSED_LIMIT bytes out, so a small file that inflates to terabytes (a
 decompression bomb) costs seconds, not the machine's memory.
 """
