@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTableView, QWidget
 
 from gui.app import create_window, ensure_app
 from gui.engine import ContainerInfo
@@ -65,6 +65,21 @@ def test_theme_gives_readable_window(qtbot, theme, name):
         assert contrast(style.color(role), window) >= 4.5, role
     assert error.palette().color(QPalette.ColorRole.WindowText) == style.color("error")
     assert ok.palette().color(QPalette.ColorRole.WindowText) == style.color("ok")
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_a_disabled_control_looks_disabled(qtbot, theme, name):
+    """Its text is dimmed (a forced theme's palette set every colour group alike: disabled looked enabled)."""
+    theme(name)
+    button = QPushButton("Cancel")
+    qtbot.addWidget(button)
+    button.setEnabled(False)
+    pal = button.palette()
+    G, R = QPalette.ColorGroup, QPalette.ColorRole
+    for role, back in ((R.ButtonText, R.Button), (R.WindowText, R.Window), (R.Text, R.Base)):
+        on = contrast(pal.color(G.Active, role), pal.color(G.Active, back))
+        off = contrast(pal.color(G.Disabled, role), pal.color(G.Disabled, back))
+        assert 2 <= off <= on / 2, (role, on, off)
 
 
 def test_every_badge_role_has_white_text_contrast():

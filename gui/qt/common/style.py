@@ -214,6 +214,12 @@ def light_palette() -> QPalette:
         (R.Light, "#ffffff"), (R.Midlight, "#e4e7eb"), (R.Mid, "#c5cbd3"), (R.Dark, "#9aa1aa"),
     ):
         pal.setColor(role, QColor(value))
+    # setColor(role, ...) sets every colour group, Disabled too: without these a disabled button's text
+    # was as dark as an enabled one's (Cancel, Run… looked clickable on the Build page).
+    G = QPalette.ColorGroup
+    for role in (R.WindowText, R.Text, R.ButtonText):
+        pal.setColor(G.Disabled, role, QColor("#8c939b"))
+    pal.setColor(G.Disabled, R.Highlight, QColor("#c5cbd3"))
     return pal
 
 
