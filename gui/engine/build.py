@@ -7,8 +7,11 @@ closes the HTTP response (docker-py has no cancel), then makes sure no build con
 
 A frozen engine (SIGSTOP, overloaded) keeps the stream open and silent, and a long RUN step is silent
 too: after `idle_timeout` seconds without a line a watchdog pings the engine, and only an engine that
-does not answer ends the build. An engine that dies mid-build keeps the step's container (stopped, once
-it restarts): the build remembers it, and `remove_leftovers(engine)` removes it once the engine is back.
+does not answer ends the build (the CancellableStream watchdog). An engine frozen while the context is
+sent stops reading it: the upload's socket times out after `upload_timeout` seconds without progress,
+and a cancel shuts the request's socket down (docker-py gives no handle on it: watch_connections).
+An engine that dies mid-build keeps the step's container (stopped, once it restarts): the build
+remembers it, and `remove_leftovers(engine)` removes it once the engine is back.
 """
 
 from __future__ import annotations
@@ -24,14 +27,20 @@ from pathlib import Path
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, ErrorKind, translate
 from gui.engine.reference import split_reference
-from gui.engine.streams import CancellableStream, close_response
+from gui.engine.streams import (
+    PING_TIMEOUT,
+    CancellableStream,
+    close_response,
+    interrupt_connection,
+    is_connection,
+)
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 _LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 _RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})$")
 CACHE_HIT = " ---> Using cache"
 IDLE_TIMEOUT = 60.0  # seconds without a line before the build asks whether the engine is still there
-PING_TIMEOUT = 3.0  # seconds a live engine takes at most to answer a ping
+UPLOAD_TIMEOUT = 10.0  # seconds the engine may take no byte of the build context before the build fails
 
 # Build-step containers of builds the engine went away under, by engine URL (see remove_leftovers).
 _leftovers: dict[str, set[str]] = {}
@@ -121,6 +130,7 @@ class ImageBuild(CancellableStream):
         nocache: bool = False,
         dockerfile: str = "Dockerfile",
         idle_timeout: float = IDLE_TIMEOUT,
+        upload_timeout: float = UPLOAD_TIMEOUT,
     ):
         super().__init__()
         self.engine = engine
@@ -137,9 +147,7 @@ class ImageBuild(CancellableStream):
         self._tag_before: str | None = None
         self._started = False
         self.idle_timeout = idle_timeout
-        self._last_line = 0.0  # time.monotonic() of the last chunk from the engine
-        self._stalled = False  # the watchdog ended the stream: the engine stopped answering
-        self._over = threading.Event()  # the stream ended (the watchdog stops)
+        self.upload_timeout = upload_timeout
 
     # -- cancel -------------------------------------------------------------------------
     def cancel(self, timeout: float = 15.0) -> bool:
@@ -225,8 +233,7 @@ class ImageBuild(CancellableStream):
         except Exception:
             self._tag_before = None
         api = self.engine.stream_api()
-        self._last_line = time.monotonic()
-        threading.Thread(target=self._watch, name="image-build-watchdog", daemon=True).start()
+        self._watch(self.engine, self.idle_timeout, "image-build-watchdog")
         try:
             yield from self._run(api)
         except EngineError as exc:
@@ -234,37 +241,18 @@ class ImageBuild(CancellableStream):
                 _leave(self.engine.url, self._containers)
             raise
         finally:
-            self._over.set()
+            self._end_watch()
             response = self._let_go()
             if response is not None:
                 with contextlib.suppress(Exception):
                     response.close()
             api.close()
 
-    def _cut(self, response) -> None:
-        # docker-py's reader of the build takes a closed response as the end of the stream.
-        close_response(response)
-
-    def _watch(self) -> None:
-        """After ``idle_timeout`` s without a line, ping the engine: a quiet step of a live engine goes on,
-        an engine that does not answer ends the stream (``_run`` then raises the stall error)."""
-        while not self._over.is_set() and not self.closed:
-            left = self._last_line + self.idle_timeout - time.monotonic()
-            if left > 0:
-                self._over.wait(left)
-                continue
-            try:
-                self.engine.ping(timeout=PING_TIMEOUT)
-            except EngineError:
-                with self._lock:
-                    if self._over.is_set() or self.closed:
-                        return
-                    self._stalled = True
-                    held = self._held
-                if held is not None:
-                    self._cut(held)
-                return
-            self._last_line = time.monotonic()
+    def _cut(self, held) -> None:
+        if is_connection(held):  # the context is still being sent, or the answer has not come
+            interrupt_connection(held)
+        else:  # docker-py's reader of the build takes a closed response as the end of the stream
+            close_response(held)
 
     def _stall_error(self) -> EngineError:
         return EngineError(
@@ -273,8 +261,16 @@ class ImageBuild(CancellableStream):
             ErrorKind.TIMEOUT,
         )
 
+    def _upload_error(self) -> EngineError:
+        return EngineError(
+            f"Docker Engine at {self.engine.url} stopped answering while the build context was being sent: "
+            f"it took nothing for {self.upload_timeout:g} s (frozen or overloaded?).",
+            ErrorKind.TIMEOUT,
+        )
+
     def _run(self, api) -> Iterator[BuildLine]:
-        self._hold_responses_of(api)  # docker-py's build() gives no handle on its response
+        self._hold_connections_of(api)  # docker-py's build() gives no handle on its request
+        self._hold_responses_of(api)  # nor on its response
         if self.closed:
             yield self._cancelled_line(0, 0)
             return
@@ -289,6 +285,8 @@ class ImageBuild(CancellableStream):
                 nocache=self.nocache,
                 labels=self.labels or None,
                 buildargs=self.buildargs or None,
+                # (connect and send, read): the answer's wait and the stream are the watchdog's.
+                timeout=(self.upload_timeout, None),
             )
         except Exception as exc:
             if self.closed:
@@ -296,13 +294,16 @@ class ImageBuild(CancellableStream):
                 return
             if self._stalled:
                 raise self._stall_error() from None
-            raise translate(exc, self.engine.url) from None
+            error = translate(exc, self.engine.url)
+            if error.kind == ErrorKind.TIMEOUT:  # only the upload has a timeout
+                raise self._upload_error() from None
+            raise error from None
         step = total = 0
         instruction = ""
         pending = ""
         try:
             for chunk in chunks:
-                self._last_line = time.monotonic()
+                self._heard()
                 if "aux" in chunk and isinstance(chunk["aux"], dict) and chunk["aux"].get("ID"):
                     self.image_id = chunk["aux"]["ID"]
                     continue

@@ -161,7 +161,8 @@ def translate(exc: BaseException, url: str) -> EngineError:
         text = text[:1].upper() + text[1:] if text else f"The engine answered {status}"
         kind = {404: ErrorKind.NOT_FOUND, 409: ErrorKind.CONFLICT, 400: ErrorKind.BAD_REQUEST}.get(status or 0, ErrorKind.API)
         return EngineError(text, kind, status)
-    if isinstance(exc, requests.exceptions.Timeout | TimeoutError):
+    # A socket timeout while a request was sent comes inside ("Connection aborted.", TimeoutError()).
+    if any(isinstance(e, requests.exceptions.Timeout | TimeoutError) for e in _chain(exc)):
         return EngineError(f"Docker Engine at {url} did not answer in time.", ErrorKind.TIMEOUT)
     if _broke_mid_answer(exc):
         return went_away(url)

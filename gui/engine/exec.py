@@ -1,4 +1,9 @@
-"""Run a command in a running container (`docker exec`), streaming its output, then its exit code."""
+"""Run a command in a running container (`docker exec`), streaming its output, then its exit code.
+
+A command may be quiet for long, and a frozen engine (SIGSTOP, overloaded) is silent too: after
+``idle_timeout`` seconds without output the CancellableStream watchdog pings the engine, and only an
+engine that does not answer ends the run (EngineError of kind TIMEOUT, never a wait for ever).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, translate
-from gui.engine.streams import CancellableStream, post_stream, shutdown_response
+from gui.engine.errors import EngineError, ErrorKind, translate
+from gui.engine.streams import PING_TIMEOUT, CancellableStream, post_stream, shutdown_response
 
 NOT_EXECUTABLE, NOT_FOUND = 126, 127
+IDLE_TIMEOUT = 10.0  # seconds without output before the run asks whether the engine is still there
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class ExecRun(CancellableStream):
     """
 
     def __init__(self, engine: Engine, container_id: str, argv: Sequence[str], workdir: str | None = None,
-                 user: str = "", environment: dict[str, str] | None = None):
+                 user: str = "", environment: dict[str, str] | None = None, idle_timeout: float = IDLE_TIMEOUT):
         if not argv:
             raise EngineError("Enter a command to run.", "bad_request")
         super().__init__()
@@ -63,8 +69,23 @@ class ExecRun(CancellableStream):
         self.workdir = workdir
         self.user = user
         self.environment = environment
+        self.idle_timeout = idle_timeout
+
+    def _stall_error(self) -> EngineError:
+        return EngineError(
+            f"Docker Engine at {self.engine.url} stopped answering: the command printed nothing for "
+            f"{self.idle_timeout:g} s and the engine did not answer a ping (frozen or overloaded?). "
+            "The command may still run in the container.", ErrorKind.TIMEOUT)
 
     def _create(self) -> str:
+        # engine.call waits REQUEST_TIMEOUT (15 s) on a frozen engine: a ping tells it sooner.
+        try:
+            self.engine.ping(timeout=PING_TIMEOUT)
+        except EngineError as exc:
+            if exc.kind == ErrorKind.TIMEOUT:
+                raise EngineError(f"Docker Engine at {self.engine.url} does not answer (frozen or overloaded?): "
+                                  "the command did not start.", ErrorKind.TIMEOUT) from None
+            # anything else: the create below says it in its own words
         try:
             made = self.engine.call(lambda api: api.exec_create(
                 self.container_id, self.argv, stdout=True, stderr=True, tty=False,
@@ -82,20 +103,40 @@ class ExecRun(CancellableStream):
 
     def __iter__(self) -> Iterator[ExecOutput | ExecExit]:
         exec_id = self._create()
+        self._watch(self.engine, self.idle_timeout, f"exec-watchdog-{self.container_id[:12]}")
+        try:
+            yield from self._run(exec_id)
+        finally:
+            self._end_watch()
+
+    def _run(self, exec_id: str) -> Iterator[ExecOutput | ExecExit]:
         api = res = None
         try:
             api = self.engine.stream_api()
+            self._hold_connections_of(api)  # an engine frozen before it answered: the watchdog cuts the request
             res = post_stream(api, "/exec/{0}/start", exec_id, {"Tty": False, "Detach": False})
         except Exception as exc:
             shutdown_response(api, res)
+            if self.closed:
+                return
+            if self.stalled:
+                raise self._stall_error() from None
             raise translate(exc, self.engine.url) from None
         tail = ""
+
+        def read(n: int) -> bytes:
+            data = res.raw.read1(n)
+            self._heard()
+            return data
+
         try:
             if not self._hold(res):
+                if self.stalled and not self.closed:
+                    raise self._stall_error()
                 return
             # A character may be split between two frames: decode each stream incrementally.
             decoders = {1: _decoder(), 2: _decoder()}
-            for kind, data in _frames(res.raw.read1):
+            for kind, data in _frames(read):
                 if self.closed:
                     return
                 stderr = kind == 2
@@ -111,12 +152,16 @@ class ExecRun(CancellableStream):
         except Exception as exc:
             if self.closed:
                 return
+            if self.stalled:
+                raise self._stall_error() from None
             raise translate(exc, self.engine.url) from None
         finally:
             self._let_go()
             shutdown_response(api, res)
         if self.closed:
             return
+        if self.stalled:  # the cut ended the output like an exit would
+            raise self._stall_error()
         code = self.engine.call(lambda a: a.exec_inspect(exec_id)).get("ExitCode")
         yield ExecExit(code, exit_message(code, self.argv, tail))
 

@@ -2,7 +2,9 @@
 
 CPU % is computed the way the Docker CLI does; memory excludes the page cache like the CLI.
 The engine keeps streaming zeroed samples after the container stops (docker-py #3291), so the
-follower checks the container's state then and ends with a StatsEnded.
+follower checks the container's state then and ends with a StatsEnded. It sends a sample a second, so
+a stream silent for ``idle_timeout`` seconds has the watchdog ping the engine: a frozen engine (SIGSTOP,
+overloaded) ends the follow with ``engine_lost`` instead of a view that waits for ever.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from gui.engine.state import container_state, ended_message
 from gui.engine.streams import CancellableStream, open_stream, shutdown_response
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
+IDLE_TIMEOUT = 5.0  # seconds without a sample before the follower asks whether the engine is still there
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class StatsEnded:
     message: str  # "container exited (code 0)"
     state: str = ""
     exit_code: int | None = None
+    engine_lost: bool = False  # the engine went away or stopped answering: follow on once it is back
 
 
 def parse_time(stamp: str) -> float:
@@ -117,32 +121,52 @@ def _lines(res) -> Iterator[bytes]:
 
 class StatsFollower(CancellableStream):
     """Iterate for a StatsSample about every second, then one StatsEnded when the container stops,
-    is removed or the engine goes away. ``close()`` from any thread ends it at once."""
+    is removed or the engine goes away or stops answering (``engine_lost``). ``close()`` from any
+    thread ends it at once, also while the engine has not answered yet."""
 
-    def __init__(self, engine: Engine, container_id: str):
+    def __init__(self, engine: Engine, container_id: str, idle_timeout: float = IDLE_TIMEOUT):
         super().__init__()
         self.engine = engine
         self.container_id = container_id
+        self.idle_timeout = idle_timeout
 
     def _ended(self) -> StatsEnded:
+        if self.stalled:
+            return StatsEnded(
+                f"Docker Engine at {self.engine.url} stopped answering: no sample for {self.idle_timeout:g} s and "
+                "the engine did not answer a ping (frozen or overloaded?).", engine_lost=True)
         try:
             state, code = container_state(self.engine, self.container_id)
         except EngineError as exc:
-            return StatsEnded(str(exc))
+            return StatsEnded(str(exc), engine_lost=exc.connection_lost)
         return StatsEnded(ended_message(state, code, self.engine.url), state, code)
 
+    def _failed(self, exc: EngineError) -> StatsEnded:
+        return self._ended() if self.stalled else StatsEnded(str(exc), engine_lost=exc.connection_lost)
+
     def __iter__(self) -> Iterator[StatsSample | StatsEnded]:
+        self._watch(self.engine, self.idle_timeout, f"stats-watchdog-{self.container_id[:12]}")
+        try:
+            yield from self._follow()
+        finally:
+            self._end_watch()
+
+    def _follow(self) -> Iterator[StatsSample | StatsEnded]:
         try:
             api, res, _read, _chunked = open_stream(self.engine, "/containers/{0}/stats", self.container_id,
-                                                    {"stream": "true"})
+                                                    {"stream": "true"}, holder=self)
         except EngineError as exc:
-            yield self._ended() if exc.kind == "not_found" else StatsEnded(str(exc))
+            if not self.closed:
+                yield self._ended() if exc.kind == "not_found" else self._failed(exc)
             return
         previous: StatsSample | None = None
         try:
             if not self._hold(res):
+                if not self.closed:  # stalled before the first sample
+                    yield self._ended()
                 return
             for line in _lines(res):
+                self._heard()
                 if self.closed:
                     return
                 raw = json.loads(line)
@@ -158,10 +182,10 @@ class StatsFollower(CancellableStream):
                 yield self._ended()
         except EngineError as exc:
             if not self.closed:
-                yield StatsEnded(str(exc))
+                yield self._failed(exc)
         except Exception as exc:
             if not self.closed:
-                yield StatsEnded(str(translate(exc, self.engine.url)))
+                yield self._failed(translate(exc, self.engine.url))
         finally:
             self._let_go()
             shutdown_response(api, res)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import urllib3.connection
+
 from gui.engine.client import Engine
-from gui.engine.errors import translate
+from gui.engine.errors import EngineError, translate
+
+PING_TIMEOUT = 3.0  # seconds a live engine takes at most to answer a ping
 
 
 def raw_socket(res: Any) -> Any:
@@ -50,6 +55,64 @@ def interrupt_response(res: Any) -> bool:
     return True
 
 
+def interrupt_connection(conn: Any) -> None:
+    """Make a request that waits on ``conn`` (a urllib3 connection sending its body, or waiting for
+    the answer) fail at once: a frozen engine takes the connection and then neither reads nor answers."""
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return
+    try:
+        if isinstance(sock, socket.socket):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # not SSLSocket.shutdown: it drops the TLS state
+        else:
+            sock.shutdown(socket.SHUT_RDWR)  # ssh: a paramiko channel
+    except Exception:
+        pass
+
+
+def watch_connections(api: Any, seen: Callable[[Any], None]) -> None:
+    """Call ``seen(conn)`` with each urllib3 connection ``api`` sends a request on: when it is taken
+    from its pool, and again once it is connected (urllib3 connects in the middle of the request).
+
+    A request still waiting for its answer (a build context being sent, a stream whose first bytes
+    have not come) has no response to cut yet, only this connection (``interrupt_connection``).
+    Meant for a client of one stream (``Engine.stream_api``): it wraps that client's pools.
+    """
+    for adapter in {id(a): a for a in api.adapters.values()}.values():
+        pool_of = adapter.get_connection_with_tls_context
+
+        def watched_pool(request, *args, _pool_of=pool_of, **kwargs):
+            return _watch_pool(_pool_of(request, *args, **kwargs), seen)
+
+        adapter.get_connection_with_tls_context = watched_pool
+
+
+def _watch_pool(pool: Any, seen: Callable[[Any], None]) -> Any:
+    if getattr(pool, "_aics_seen", None) is not seen:
+        take = type(pool)._get_conn.__get__(pool)
+        pool._get_conn = lambda *args, **kwargs: _watched(take(*args, **kwargs), seen)
+        pool._aics_seen = seen
+    return pool
+
+
+def _watched(conn: Any, seen: Callable[[Any], None]) -> Any:
+    seen(conn)
+    if isinstance(conn, urllib3.connection.HTTPConnection) and "connect" not in vars(conn):
+        connect = type(conn).connect.__get__(conn)
+
+        def connect_then_seen() -> None:
+            connect()
+            seen(conn)
+
+        conn.connect = connect_then_seen
+    return conn
+
+
+def is_connection(thing: Any) -> bool:
+    """``thing`` is a connection held by ``watch_connections`` (not a response)."""
+    return isinstance(thing, urllib3.connection.HTTPConnection)
+
+
 def shutdown_response(api: Any, res: Any) -> None:
     """Close a streamed response and its client (from the thread that reads it)."""
     interrupt_response(res)
@@ -67,10 +130,12 @@ def close_response(res: Any) -> None:
     shutdown_response(None, res)
 
 
-def open_stream(engine: Engine, path: str, obj_id: str, params: dict,
+def open_stream(engine: Engine, path: str, obj_id: str, params: dict, holder: CancellableStream | None = None,
                 ) -> tuple[Any, Any, Callable[[int], bytes], bool]:
     """GET ``path`` (formatted with ``obj_id``) on a client with no read timeout.
 
+    With ``holder`` the request's connection is what ``holder.close()`` (or its watchdog) cuts until
+    the caller holds the response: an engine frozen before it answered cannot keep the caller waiting.
     Returns ``(api, response, read, chunked)``: ``read(n)`` gives what the socket has (up to n
     bytes; b"" at the end) and ``chunked`` says whether those bytes still carry the HTTP chunked
     encoding (they do when read straight from the socket, which is much faster).
@@ -78,6 +143,8 @@ def open_stream(engine: Engine, path: str, obj_id: str, params: dict,
     api = res = None
     try:
         api = engine.stream_api()
+        if holder is not None:
+            holder._hold_connections_of(api)
         res = get_stream(api, path, obj_id, params)
     except Exception as exc:
         shutdown_response(api, res)
@@ -129,12 +196,20 @@ class CancellableStream:
     socket down (``interrupt_response``): the blocked read returns an end of stream and the
     reading thread closes the response itself. Subclasses override ``_cut`` where a stream must
     be cut otherwise, and ``_on_close`` for more to do on close (wake a reconnect wait).
+
+    A frozen engine (SIGSTOP, overloaded) keeps a stream open and silent, and so does a live engine
+    with nothing to say: ``_watch(engine, idle_timeout)`` starts a watchdog that pings the engine after
+    ``idle_timeout`` seconds without ``_heard()``; an engine that does not answer within PING_TIMEOUT
+    gets what is held cut, and ``stalled`` set (the stream then ends with its own words for it).
     """
 
     def __init__(self) -> None:
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._held: Any = None
+        self._stalled = False  # the watchdog cut the stream: the engine stopped answering
+        self._last_heard = 0.0  # time.monotonic() of the last bytes from the engine
+        self._over = threading.Event()  # the stream ended: the watchdog stops
 
     @property
     def closed(self) -> bool:
@@ -158,15 +233,17 @@ class CancellableStream:
         """Make the iterating thread stop reading ``held``."""
         if isinstance(held, CancellableStream):
             held.close()
+        elif is_connection(held):
+            interrupt_connection(held)
         else:
             interrupt_response(held)
 
     def _hold(self, thing: Any) -> bool:
-        """Make ``thing`` what ``close()`` cuts. False when the stream is already closed: then it is
-        cut at once, and the caller stops."""
+        """Make ``thing`` what ``close()`` cuts. False when the stream is already closed (or stalled):
+        then it is cut at once, and the caller stops."""
         with self._lock:
             self._held = thing
-            closed = self._closed.is_set()
+            closed = self._closed.is_set() or self._stalled
         if closed and thing is not None:
             self._cut(thing)
         return not closed
@@ -185,3 +262,53 @@ class CancellableStream:
             self._hold(res)  # returns None: a hook that returns something replaces the response
 
         api.hooks["response"].append(hook)
+
+    def _hold_connections_of(self, api: Any) -> None:
+        """Hold the connection of each request ``api`` sends, until its response is held: a request still
+        sending its body, or waiting for its answer, is cut too (``watch_connections``)."""
+        watch_connections(api, self._hold)
+
+    # -- watchdog -------------------------------------------------------------------------
+    @property
+    def stalled(self) -> bool:
+        """The watchdog ended the stream: the engine was silent and did not answer a ping."""
+        return self._stalled
+
+    def _heard(self) -> None:
+        """The engine sent something: its silence starts again."""
+        self._last_heard = time.monotonic()
+
+    def _watch(self, engine: Engine, idle_timeout: float, name: str) -> None:
+        """Start the watchdog (once per iteration; ``_end_watch()`` when the iteration ends)."""
+        self._heard()
+        threading.Thread(target=self._watchdog, args=(engine, idle_timeout), name=name, daemon=True).start()
+
+    def _end_watch(self) -> None:
+        self._over.set()
+
+    def _watchdog(self, engine: Engine, idle_timeout: float) -> None:
+        """After ``idle_timeout`` s of silence ping the engine: a quiet stream of a live engine goes on, an
+        engine that does not answer gets the held thing cut (a frozen engine would keep it open for ever)."""
+        try:
+            while not self._over.is_set() and not self.closed:
+                left = self._last_heard + idle_timeout - time.monotonic()
+                if left > 0:
+                    self._over.wait(left)
+                    continue
+                try:
+                    engine.ping(timeout=PING_TIMEOUT)
+                except EngineError as exc:
+                    if not exc.connection_lost:  # it answered, with an error: it is there
+                        self._heard()
+                        continue
+                    with self._lock:
+                        if self._over.is_set() or self.closed:
+                            return
+                        self._stalled = True
+                        held = self._held
+                    if held is not None:
+                        self._cut(held)
+                    return
+                self._heard()
+        finally:
+            engine.close()  # this thread's ping client

@@ -1,8 +1,11 @@
 """Engine faults against a private dockerd of the test's own: frozen (SIGSTOP) and killed (SIGKILL, then
-started again on the same data root) in the middle of a build or a log follow."""
+started again on the same data root) in the middle of a build (also while its context is sent), a log
+follow, a stats follow or an exec."""
 
 from __future__ import annotations
 
+import glob
+import os
 import queue
 import signal
 import threading
@@ -13,8 +16,10 @@ import pytest
 
 from gui.engine import Engine, EngineError, resolve_engine
 from gui.engine.build import ImageBuild, leftover_containers, remove_leftovers
+from gui.engine.exec import ExecExit, ExecOutput, ExecRun
 from gui.engine.logs import LogBatch, LogEnded, LogFollower
-from tests.support.busybox import build_busybox
+from gui.engine.stats import StatsEnded, StatsFollower, StatsSample
+from tests.support.busybox import SLEEPER, build_busybox
 from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(120)]
@@ -186,3 +191,133 @@ def test_followed_log_ends_with_log_ended_when_the_engine_is_killed(daemon):
     batch = again.wait_for(lambda item: isinstance(item, LogBatch) and len(item))
     assert batch.stamps[0] > first.stamps[-1]
     api.remove_container(c["Id"], force=True)
+
+
+# -- stats and exec streams, and a build frozen while its context is sent -----------------------------
+
+def sleeper(api) -> str:
+    c = api.create_container("aics-test/busybox:latest", list(SLEEPER))
+    api.start(c["Id"])
+    return c["Id"]
+
+
+def test_stats_on_a_frozen_engine_end_in_words_and_close_at_once(daemon):
+    d, api, engine = daemon
+    cid = sleeper(api)
+    drain = Drain(StatsFollower(engine, cid, idle_timeout=1.0))
+    drain.wait_for(lambda item: isinstance(item, StatsSample))
+    d.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        ended = drain.wait_for(lambda item: isinstance(item, StatsEnded), timeout=10)
+        assert time.monotonic() - t0 < 1.0 + 3.0 + 2.0  # idle timeout + ping timeout + slack
+        assert drain.ended.wait(2) and drain.error is None, drain.error
+        assert ended.engine_lost and ended.state == ""
+        assert ended.message == (f"Docker Engine at {d.url} stopped answering: no sample for 1 s and the engine "
+                                 "did not answer a ping (frozen or overloaded?).")
+        opened_frozen = Drain(StatsFollower(engine, cid, idle_timeout=1.0))  # its request waits for an answer
+        ended = opened_frozen.wait_for(lambda item: isinstance(item, StatsEnded), timeout=10)
+        assert ended.engine_lost and "stopped answering" in ended.message
+        closed = StatsFollower(engine, cid, idle_timeout=30.0)
+        closed_drain = Drain(closed)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        closed.close()
+        assert time.monotonic() - t0 < 0.1
+        assert closed_drain.ended.wait(1), "a stats stream waiting on the frozen engine does not end on close()"
+        assert closed_drain.items.empty() and closed_drain.error is None
+    finally:
+        d.send_signal(signal.SIGCONT)
+    again = Drain(StatsFollower(engine, cid))
+    again.wait_for(lambda item: isinstance(item, StatsSample))
+    api.remove_container(cid, force=True)
+    again.wait_for(lambda item: isinstance(item, StatsEnded))
+
+
+def test_exec_on_a_frozen_engine_ends_in_words_and_closes_at_once(daemon):
+    d, api, engine = daemon
+    cid = sleeper(api)
+    quiet = list(ExecRun(engine, cid, ["sh", "-c", "sleep 2; echo done"], idle_timeout=0.5))
+    assert quiet == [ExecOutput("done\n"), ExecExit(0, "exit code 0")], "a quiet command of a live engine goes on"
+    drain = Drain(ExecRun(engine, cid, ["sh", "-c", "echo started; sleep 60"], idle_timeout=1.0))
+    drain.wait_for(lambda item: isinstance(item, ExecOutput) and item.text == "started\n")
+    other = ExecRun(engine, cid, ["sh", "-c", "echo started; sleep 60"])
+    other_drain = Drain(other)
+    other_drain.wait_for(lambda item: isinstance(item, ExecOutput))
+    d.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        assert drain.ended.wait(10), "the exec stream stays silent on a frozen engine"
+        assert time.monotonic() - t0 < 1.0 + 3.0 + 2.0
+        assert isinstance(drain.error, EngineError) and drain.error.kind == "timeout", drain.error
+        assert str(drain.error) == (
+            f"Docker Engine at {d.url} stopped answering: the command printed nothing for 1 s and the engine "
+            "did not answer a ping (frozen or overloaded?). The command may still run in the container.")
+        t0 = time.monotonic()
+        other.close()
+        assert time.monotonic() - t0 < 0.1
+        assert other_drain.ended.wait(1) and other_drain.error is None, other_drain.error
+        late = Drain(ExecRun(engine, cid, ["true"]))
+        assert late.ended.wait(6), "an exec sent to the frozen engine waits"
+        assert isinstance(late.error, EngineError) and late.error.kind == "timeout", late.error
+        assert str(late.error) == (f"Docker Engine at {d.url} does not answer (frozen or overloaded?): "
+                                   "the command did not start.")
+    finally:
+        d.send_signal(signal.SIGCONT)
+    assert list(ExecRun(engine, cid, ["echo", "back"]))[0] == ExecOutput("back\n")
+    api.remove_container(cid, force=True)
+
+
+BIG = 48 << 20  # a build context big enough that a freeze lands while it is being sent
+
+
+def build_frozen_mid_upload(d, tmp_path, engine: Engine, tag: str, **kwargs) -> tuple[ImageBuild, Drain]:
+    """A build whose engine is frozen (SIGSTOP) while it receives the context, checked on the daemon's side:
+    its build folder holds only part of the big file. The caller sends SIGCONT."""
+    (tmp_path / "Dockerfile").write_text(f"FROM aics-test/busybox:latest\n{SLOW_STEP}")
+    with open(tmp_path / "big.bin", "wb") as fh:
+        fh.write(os.urandom(BIG))
+    build = ImageBuild(engine, tmp_path, tag, **kwargs)
+    drain = Drain(build)
+    pattern = os.path.join(d.root, "data", "tmp", "docker-builder*")
+    deadline = time.monotonic() + 20
+    while not glob.glob(pattern):
+        assert time.monotonic() < deadline and not drain.ended.is_set(), "the engine never took the context"
+        time.sleep(0.002)
+    d.send_signal(signal.SIGSTOP)
+    folder = glob.glob(pattern)[0]
+    big = os.path.join(folder, "big.bin")
+    assert (os.path.getsize(big) if os.path.exists(big) else 0) < BIG, "the context was sent before the freeze"
+    assert drain.items.empty()
+    return build, drain
+
+
+def test_build_frozen_while_its_context_is_sent_fails_in_words(daemon, tmp_path):
+    d, _api, engine = daemon
+    try:
+        _build, drain = build_frozen_mid_upload(d, tmp_path, engine, "faults/upload:1", upload_timeout=2.0)
+        t0 = time.monotonic()
+        assert drain.ended.wait(10), "the build waits on an engine frozen while it takes the context"
+        assert time.monotonic() - t0 < 2.0 + 2.0
+        assert isinstance(drain.error, EngineError) and drain.error.kind == "timeout", drain.error
+        assert str(drain.error) == (f"Docker Engine at {d.url} stopped answering while the build context was "
+                                    "being sent: it took nothing for 2 s (frozen or overloaded?).")
+    finally:
+        d.send_signal(signal.SIGCONT)
+
+
+def test_build_cancelled_while_its_context_is_sent_to_a_frozen_engine_ends_at_once(daemon, tmp_path):
+    d, _api, engine = daemon
+    try:
+        build, drain = build_frozen_mid_upload(d, tmp_path, engine, "faults/upload:2")
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        done = threading.Thread(target=lambda: build.cancel(), daemon=True)
+        done.start()
+        assert drain.ended.wait(1), "the stream waits on the frozen engine after a cancel"
+        assert drain.error is None and drain.items.queue[-1].cancelled
+        done.join(5)
+        assert not done.is_alive() and time.monotonic() - t0 < 5.0, "cancel waits on the frozen engine"
+    finally:
+        d.send_signal(signal.SIGCONT)
+    assert engine.ping(timeout=3.0)
