@@ -7,11 +7,12 @@
 - unsure: share of answers marked "unsure" on each set, and on a blank picture and sklearn's sample photos.
 
 It builds the sklearn-image template with its defaults (or tensorflow-image with --template, on LiteRT
-or --variant tensorflow; or uses --url of a running container), runs it on 127.0.0.1, sends every
+or --variant tensorflow; or a model file of yours with --model, served by the template the studio
+chooses for it; or uses --url of a running container), runs it on 127.0.0.1, sends every
 picture to POST /predict, and removes what it made (cache images stay).
 
     .venv/bin/python tests/perf/bench_demo_accuracy.py [--pictures 1000] [--url http://127.0.0.1:PORT]
-        [--template sklearn-image|tensorflow-image] [--variant litert|tensorflow]
+        [--template sklearn-image|tensorflow-image] [--variant litert|tensorflow] [--model FILE]
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from PIL import Image  # noqa: E402
 from sklearn.datasets import load_digits, load_sample_images  # noqa: E402
 
 from tests.perf.held_back_digits import fonts, held_back_set, load_digits_png  # noqa: E402
+from tests.support.model_images import build_model_image, model_values  # noqa: E402
 from tests.support.templates import build_template, http, run_container, wait_for  # noqa: E402
 
 LABELS = {"ai-container-studio.bench": "demo-accuracy", "ai-container-studio.test": "bench-demo-accuracy"}
@@ -99,8 +101,9 @@ def measure(base: str, n: int) -> dict:
 
 
 @contextlib.contextmanager
-def demo_server(template: str = "sklearn-image", variant: str = "litert"):
-    """Build the template's defaults, run them on 127.0.0.1, yield the base URL, remove both."""
+def demo_server(template: str = "sklearn-image", variant: str = "litert", model: str = ""):
+    """Build the template's defaults (or ``model`` served by the template it chooses), run them on
+    127.0.0.1, yield the base URL, remove both."""
     from gui.builder import get_template
     from tests.support.templates import engine
 
@@ -109,7 +112,9 @@ def demo_server(template: str = "sklearn-image", variant: str = "litert"):
     tag = "aicsbench-digits:accuracy"
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        if template == "tensorflow-image":
+        if model:
+            build = build_model_image(model, Path(tmp) / "ctx", tag, LABELS)
+        elif template == "tensorflow-image":
             from tests.support.tensorflow_builds import build_variant, remove_leftovers
 
             build, _, _ = build_variant({"runtime": variant, "tag": tag}, Path(tmp) / "ctx", tag, LABELS)
@@ -135,13 +140,18 @@ def main() -> None:
     parser.add_argument("--template", choices=["sklearn-image", "tensorflow-image"], default="sklearn-image")
     parser.add_argument("--variant", choices=["litert", "tensorflow"], default="litert",
                         help="tensorflow-image: the serving runtime")
+    parser.add_argument("--model", default="", help="serve this model file instead of the demo (no training at "
+                        "build time: the template is the one the studio chooses for it)")
     args = parser.parse_args()
     if args.url:
         result = measure(args.url.rstrip("/"), args.pictures)
     else:
-        with demo_server(args.template, args.variant) as (base, build_s):
-            result = {"template": args.template, "build_seconds": build_s, **measure(base, args.pictures)}
-            if args.template == "tensorflow-image":
+        with demo_server(args.template, args.variant, args.model) as (base, build_s):
+            template = model_values(args.model)[0] if args.model else args.template
+            result = {"template": template, "build_seconds": build_s, **measure(base, args.pictures)}
+            if args.model:
+                result["model"] = args.model
+            elif args.template == "tensorflow-image":
                 result["variant"] = args.variant
     result["pass"] = (
         result["held_back"]["all"]["accuracy"] >= 0.95 and result["rows_1500_1796"]["accuracy"] >= 0.90

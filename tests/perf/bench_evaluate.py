@@ -14,6 +14,7 @@ Builds the LiteRT demo from its template (package layers from the aics-cache/* i
 stay).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/perf/bench_evaluate.py [--concurrency 4] [--runs 5]
+        [--pairs 5] [--big 10000] [--pictures N] [--model FILE]
 """
 
 from __future__ import annotations
@@ -144,6 +145,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--big", type=int, default=10_000)
     ap.add_argument("--pairs", type=int, default=5, help="alone/window measurement pairs (default 5)")
+    ap.add_argument("--pictures", type=int, default=0, help="only the first N of the 297 held-out pictures (0: all)")
+    ap.add_argument("--model", default="", help="serve this model file (the template the studio chooses for it, "
+                    "no training at build time) instead of the LiteRT demo")
     args = ap.parse_args()
     api = docker.APIClient()
     tmp = Path(tempfile.mkdtemp(prefix="aics-bench-evaluate-"))
@@ -152,11 +156,20 @@ def main() -> None:
     try:
         from tests.support.tensorflow_builds import build_variant, remove_leftovers
 
-        tag = f"aics-bench-evaluate-litert:{os.getpid()}"
-        build, _, _ = build_variant({"runtime": "litert"}, tmp / "ctx", tag, LABELS)
+        tag = f"aics-bench-evaluate-{'model' if args.model else 'litert'}:{os.getpid()}"
+        if args.model:
+            from tests.support.model_images import build_model_image
+
+            build = build_model_image(args.model, tmp / "ctx", tag, LABELS)
+        else:
+            build, _, _ = build_variant({"runtime": "litert"}, tmp / "ctx", tag, LABELS)
         server = start(api, tag, LABELS, f"aics-bench-evaluate-{os.getpid()}")
         folder = tmp / "holdout"
         items = write_digit_folders(folder)
+        if args.pictures:
+            for path, _digit in items[args.pictures:]:
+                Path(path).unlink()
+            items = items[: args.pictures]
         files = [Path(p) for p, _ in items]
         big = tmp / "big"
         for n in range(args.big):

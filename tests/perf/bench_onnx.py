@@ -12,7 +12,7 @@ Scan: gui.models.scan_pickle on a 100 MB pickle of arrays (how models are made) 
 of small objects (the scan's worst case: one opcode every few bytes).
 Everything it makes carries the label `ai-container-studio.bench` and is removed at the end.
 
-    .venv/bin/python tests/perf/bench_onnx.py [--runs 5] [--seconds 10]
+    .venv/bin/python tests/perf/bench_onnx.py [--runs 5] [--seconds 10] [--scan-mb 100] [--litert-model F.tflite]
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ from sklearn.datasets import load_digits  # noqa: E402
 from gui.builder import assemble_context, get_template  # noqa: E402
 from gui.engine import resolve_engine  # noqa: E402
 from gui.models import scan_pickle  # noqa: E402
-from tests.engine.test_templates_tensorflow import build_context, build_variant, remove_leftovers  # noqa: E402
 from tests.support.labels import RUN_ID, TEST_LABEL  # noqa: E402
 from tests.support.model_files import TEST_ROWS, save_onnx  # noqa: E402
+from tests.support.model_images import build_model_image  # noqa: E402
 from tests.support.templates import free_port  # noqa: E402
+from tests.support.tensorflow_builds import build_context, build_variant, remove_leftovers  # noqa: E402
 
 LABEL = "ai-container-studio.bench"
 LABELS = {LABEL: "onnx"}
@@ -129,14 +130,15 @@ def load(port: int, seconds: float, clients: int = 8) -> dict:
             "accuracy_rows_1500_1796": round(right / len(pics), 4)}
 
 
-def scan_figures(tmp: Path) -> dict:
+def scan_figures(tmp: Path, mb: float = 100) -> dict:
     out = {}
     arrays = tmp / "arrays.pkl"
-    with open(arrays, "wb") as f:
-        pickle.dump({f"w{i}": np.random.default_rng(i).random(50_000) for i in range(250)}, f, protocol=4)
+    with open(arrays, "wb") as f:  # 250 arrays of 400 kB per 100 MB
+        pickle.dump({f"w{i}": np.random.default_rng(i).random(50_000) for i in range(max(1, round(2.5 * mb)))},
+                    f, protocol=4)
     small = tmp / "objects.pkl"
     with open(small, "wb") as f:  # ~100 MB of small floats and strings in lists: an opcode every ~9 bytes
-        pickle.dump([[float(j) + i for j in range(1000)] for i in range(11_000)], f, protocol=4)
+        pickle.dump([[float(j) + i for j in range(1000)] for i in range(max(1, round(110 * mb)))], f, protocol=4)
     for name, path in (("arrays", arrays), ("small_objects", small)):
         report = scan_pickle(path)
         assert report.safe, report.risk()
@@ -149,6 +151,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--scan-mb", type=float, default=100, help="size of each pickle the scan reads")
+    parser.add_argument("--litert-model", default="", help="a .tflite digits model to serve on LiteRT instead "
+                        "of the demo (whose build trains a CNN for minutes)")
     args = parser.parse_args()
     api = docker.APIClient(base_url=resolve_engine().url, version="auto", timeout=600)
     tmp = Path(tempfile.mkdtemp(prefix="bench-onnx-"))
@@ -156,7 +161,14 @@ def main() -> int:
     result: dict = {"benchmark": "onnx", "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         lite_tag = "aics-bench/onnx-vs-litert:litert"
-        build, _, seconds = build_variant({"runtime": "litert"}, tmp / "litert", lite_tag, LABELS)
+        if args.litert_model:
+            if not args.litert_model.endswith(".tflite"):
+                parser.error("--litert-model takes a .tflite file")
+            t0 = time.monotonic()
+            build = build_model_image(args.litert_model, tmp / "litert", lite_tag, LABELS)
+            seconds = time.monotonic() - t0
+        else:
+            build, _, seconds = build_variant({"runtime": "litert"}, tmp / "litert", lite_tag, LABELS)
         builds.append(build)
         tags.append(lite_tag)
         result["litert_build_s"] = round(seconds, 1)
@@ -185,7 +197,7 @@ def main() -> int:
                 result[f"{kind}_8_clients"] = load(port, args.seconds)
             finally:
                 stop(name)
-        result["scan_100mb_pickle"] = scan_figures(tmp)
+        result["scan_100mb_pickle"] = scan_figures(tmp, args.scan_mb)  # its "mb" says how big they were
     finally:
         for tag in tags:
             with contextlib.suppress(Exception):
