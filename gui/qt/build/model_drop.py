@@ -196,6 +196,8 @@ class ModelDrop(QObject):
             return
         path = self.reading
         self._done(stream)
+        # Deliberately every exception in words, not unless_bug: the parsers of a file the user chose
+        # (pickle, ONNX, HDF5, TFLite ...) raise anything on a broken or foreign file; the type helps.
         message = str(exc) if isinstance(exc, (NotAModel, OSError)) else f"{type(exc).__name__}: {exc}"
         self.error = (path, message)
         self.summary.setText(message)

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.builder import Template, ValidationError, assemble_context
 from gui.engine.build import BuildError, ImageBuild
-from gui.qt.common.tasks import DaemonExecutor, Task, report_bug
+from gui.qt.common.tasks import DaemonExecutor, Task, report_bug, unless_bug
 
 FLUSH_MS = 15
 MAX_LINES_PER_FLUSH = 2_000
@@ -122,7 +122,8 @@ class BuildRunner(QObject):
         self.stage.emit("Cancelling: stopping the build on the engine…")
         task = Task(self, self.build.cancel, self._pool)  # best effort: it never raises
         task.done.connect(self._on_cancel_answered)
-        task.failed.connect(self._on_cancelled)
+        # cancel() never raises: an engine fault is the engine gone (see _on_cancelled), anything else a bug
+        task.failed.connect(unless_bug(self._on_cancelled, self._on_cancelled))
         task.start()
 
     def _on_cancel_answered(self, confirmed: bool) -> None:
@@ -133,7 +134,7 @@ class BuildRunner(QObject):
                 self._stream_done = True
         self._on_cancelled(None)
 
-    def _on_cancelled(self, exc: BaseException | None) -> None:
+    def _on_cancelled(self, exc: BaseException | None = None) -> None:
         if exc is not None:  # the engine went away: nothing of the build runs any more there
             self._failure = self._failure or exc
         self._cancel_done = True

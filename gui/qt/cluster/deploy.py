@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from gui.engine.service_spec import RESTART_CONDITIONS, ServiceSpec
 from gui.qt.common import style
-from gui.qt.common.tasks import Op, Stream
+from gui.qt.common.tasks import Op, Stream, unless_bug
 
 PROTOCOL_PORT = "ai-container-studio.port"
 
@@ -233,7 +233,7 @@ class DeployDialog(QDialog):
         def start(_none) -> None:
             self._push_stream = Stream(self, push(engine, ref), "deploy-push")
             self._push_stream.item.connect(self._on_push_item)
-            self._push_stream.failed.connect(self._on_push_failed)
+            self._push_stream.failed.connect(unless_bug(self._on_push_failed, self._push_stopped))
             self._push_stream.start()
 
         Op(self, lambda: tag_image(engine, image, ref), "Tag failed").success(start) \
@@ -256,10 +256,13 @@ class DeployDialog(QDialog):
             self._update()
 
     def _on_push_failed(self, exc) -> None:
+        self._push_stopped()
+        self.problem.setText("\n".join(filter(None, (f"⚠ Push failed: {exc}", self.problem.text()))))
+
+    def _push_stopped(self) -> None:
         self.push_button.setEnabled(True)
         self.push_progress.hide()
         self._update()  # first: it rewrites the problem line from the form's own checks
-        self.problem.setText("\n".join(filter(None, (f"⚠ Push failed: {exc}", self.problem.text()))))
 
     def done(self, result: int) -> None:
         if self._push_stream is not None:

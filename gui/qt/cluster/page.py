@@ -60,7 +60,7 @@ from gui.qt.common.feedback import confirm
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.log_lines import LogLines
 from gui.qt.common.table_models import RecordRole
-from gui.qt.common.tasks import Op, Stream, Task
+from gui.qt.common.tasks import Op, Stream, Task, unless_bug
 
 REREAD_MS = 20  # events come in bursts (a scale of 10 tasks): read once after the burst
 SETTLE_MS = 1000  # while a service converges (no task events in 20.10)
@@ -270,7 +270,7 @@ class ClusterPage(QWidget):
 
         task = self._read_task = Task(self, read, self.session.reads)
         task.done.connect(self._on_read)
-        task.failed.connect(self._on_read_failed)
+        task.failed.connect(unless_bug(self._on_read_failed, self._on_read_stopped))
         task.start()
 
     def _on_read(self, result) -> None:
@@ -295,6 +295,9 @@ class ClusterPage(QWidget):
             self.refresh()
         elif converging and not self._settle.isActive():
             self._settle.start()
+
+    def _on_read_stopped(self) -> None:
+        self._reading = False
 
     def _on_read_failed(self, exc) -> None:
         self._reading = False
@@ -589,7 +592,7 @@ class ClusterPage(QWidget):
         self._log_stream = Stream(self, ServiceLogReader(self.session.engine, service_id), "service-logs",
                                   batched=True)
         self._log_stream.batch.connect(self._on_log_batches)
-        self._log_stream.failed.connect(lambda exc: self.statusMessage.emit(f"Service log: {exc}"))
+        self._log_stream.failed.connect(unless_bug(lambda exc: self.statusMessage.emit(f"Service log: {exc}")))
         self._log_stream.start()
 
     def _on_log_batches(self, batches: list) -> None:

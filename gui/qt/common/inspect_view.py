@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from gui.engine import ContainerInfo, Engine, ImageInfo
 from gui.engine.inspect import inspect_container, inspect_image
 from gui.qt.common import style
-from gui.qt.common.tasks import message_of, run
+from gui.qt.common.tasks import message_of, run, unless_bug
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -86,7 +86,8 @@ class InspectView(QWidget):
             self.setWindowTitle(f"Inspect: {subject.reference}")
             fn = lambda: inspect_image(engine, subject.id)  # noqa: E731
         self.status.setText("Reading…")
-        self._call = run(self, fn, self.set_document, self._on_failed)
+        self._call = run(self, fn, self.set_document,
+                         unless_bug(self._on_failed, self.status.clear))
 
     def _on_failed(self, exc) -> None:
         self.status.setText("")

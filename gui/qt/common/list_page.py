@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from gui.qt.common.feedback import show_error
 from gui.qt.common.filter_proxy import RecordFilterProxy
 from gui.qt.common.table_models import RecordRole, RecordTableModel
-from gui.qt.common.tasks import Op, Task, expected, message_of
+from gui.qt.common.tasks import Op, Task, expected, message_of, unless_bug
 
 
 def fit_header_text(header: QHeaderView) -> None:
@@ -176,7 +176,7 @@ class ListPage(QWidget):
         session = self.main_window.session
         task = Task(self, fn, session.reads)
         task.done.connect(lambda result: session is self.main_window.session and show(result))
-        task.failed.connect(lambda exc: self.statusMessage.emit(f"Could not list {what}: {message_of(exc)}"))
+        task.failed.connect(unless_bug(lambda exc: self.statusMessage.emit(f"Could not list {what}: {message_of(exc)}")))
         task.start()
 
     # -- actions ------------------------------------------------------------------------------

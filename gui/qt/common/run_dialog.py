@@ -46,7 +46,7 @@ from gui.engine.runspec import (
 from gui.engine.volumes import list_volumes, volume_name_error
 from gui.qt.common import preferences
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import Op, message_of, run
+from gui.qt.common.tasks import Op, message_of, run, unless_bug
 
 
 class EditableTable(QWidget):
@@ -260,13 +260,14 @@ class RunDialog(QDialog):
         self.memory.editingFinished.connect(lambda: setattr(self, "_memory_touched", True))
         self._update()
         engine, image = session.engine, self.image
-        run(self, lambda: inspect_image(engine, image), self._on_image, lambda _exc: None, session.reads)
+        run(self, lambda: inspect_image(engine, image), self._on_image, unless_bug(lambda _exc: None), session.reads)
         self._read_volumes()
         chosen = preferences.memory_limit_mb()
         if chosen:
             self.memory.setValue(chosen)
         else:
-            run(self, lambda: host_memory(engine), self._on_host_memory, lambda _exc: None, session.reads)
+            run(self, lambda: host_memory(engine), self._on_host_memory, unless_bug(lambda _exc: None),
+                session.reads)
 
     def mark_secret(self, name: str) -> None:
         """Treat the variable ``name`` as a password (masked), whatever its name looks like."""
@@ -317,7 +318,11 @@ class RunDialog(QDialog):
             if then is not None:
                 then()
 
-        run(self, lambda: list_volumes(engine), done, lambda _exc: then() if then else None, self.session.reads)
+        def failed(_exc: BaseException | None = None) -> None:
+            if then is not None:
+                then()  # the menu with the volumes known so far
+
+        run(self, lambda: list_volumes(engine), done, unless_bug(failed, failed), self.session.reads)
 
     def _pick_volume(self) -> None:
         """A menu of the engine's volumes (read again, off the UI thread), and a new one by name."""

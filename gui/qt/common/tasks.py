@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import queue
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 
@@ -116,19 +118,35 @@ def report_bug(exc: BaseException) -> None:
     sys.excepthook(type(exc), exc, exc.__traceback__)
 
 
+def _held_weakly(fn: Callable | None) -> Callable[[], Callable | None]:
+    """``fn`` as Qt holds a connected method: a widget's method weakly, anything else as it is."""
+    if inspect.ismethod(fn):
+        return weakref.WeakMethod(fn)
+    return lambda: fn
+
+
 def unless_bug(on_failure: Callable[[BaseException], None],
-               settle: Callable[[BaseException], None] | None = None) -> Callable[[BaseException], None]:
+               settle: Callable[[], None] | None = None) -> Callable[[BaseException], None]:
     """A ``failed`` handler for a Task, ``run`` or Stream that sorts failures the way ``Op`` does: an
     expected one (``expected``) goes to ``on_failure``, to be shown in words; anything else is a bug and
-    goes to the crash reporter, then to ``settle`` (when given) to put the widget back (a button enabled
-    again, a "Reading…" cleared) without making a sentence of the bug."""
+    goes to the crash reporter, then to ``settle()`` (when given) to put the widget back (a button enabled
+    again, a "Reading…" cleared) without making a sentence of the bug.
+
+    Pass the widget's own methods (held weakly, as Qt holds a connected method), not a lambda that uses
+    ``self``: connected to its child Task, such a lambda is what keeps a parentless widget alive, and the
+    Task's deferred delete then deletes the widget from inside the Task's own destructor (a segfault)."""
+    failure, after = _held_weakly(on_failure), _held_weakly(settle)
+
     def on_failed(exc: BaseException) -> None:
         if expected(exc):
-            on_failure(exc)
+            show = failure()
+            if show is not None:
+                show(exc)
             return
         report_bug(exc)
-        if settle is not None:
-            settle(exc)
+        put_back = after()
+        if put_back is not None:
+            put_back()
 
     return on_failed
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from gui.engine import ContainerInfo, Engine
 from gui.engine.files import CopyResult, copy_from_container, copy_to_container, working_dir
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import message_of, run
+from gui.qt.common.tasks import message_of, run, unless_bug
 
 
 def local_paths(mime) -> list[str]:
@@ -73,7 +73,9 @@ class FileDropTarget(QObject):
             return copy_to_container(engine, cid, paths, target)
 
         self.started.emit(paths)
-        self._call = run(self, work, self.copied.emit, lambda exc: self.failed.emit(message_of(exc)))
+        self._call = run(self, work, self.copied.emit, unless_bug(
+            lambda exc: self.failed.emit(message_of(exc)),
+            lambda: self.failed.emit("The copy stopped on an unexpected error (see the crash report).")))
 
 
 class CopyFilesPanel(QWidget):
@@ -151,7 +153,8 @@ class CopyFilesPanel(QWidget):
         self._busy(f"Copying {path} out to {host_dir}…")
         engine, cid = self.engine, self.container.id
         self._call = run(self, lambda: copy_from_container(engine, cid, path, host_dir),
-                                    self._on_copied, lambda exc: self._on_failed(message_of(exc)))
+                         self._on_copied, unless_bug(lambda exc: self._on_failed(message_of(exc)), lambda: self._on_failed(
+                             "The copy stopped on an unexpected error (see the crash report).")))
 
     def _busy(self, text: str) -> None:
         self.error.hide()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from gui.engine import ContainerInfo, Engine
 from gui.engine.exec import ExecExit, ExecOutput, ExecRun
 from gui.qt.common import style
-from gui.qt.common.tasks import Stream, message_of
+from gui.qt.common.tasks import Stream, message_of, unless_bug
 
 MAX_OUTPUT_LINES = 20_000
 
@@ -93,7 +93,7 @@ class ExecDialog(QDialog):
         stream = ExecRun(self.engine, self.container.id, argv)
         self._worker = Stream(self, stream, f"exec-{self.container.name}")
         self._worker.item.connect(self._on_item)
-        self._worker.failed.connect(lambda exc: self._fail(message_of(exc)))
+        self._worker.failed.connect(unless_bug(lambda exc: self._fail(message_of(exc))))  # finished: idle again
         self._worker.finished.connect(self._on_finished)
         self._worker.start()
 

@@ -12,7 +12,7 @@ from gui.engine.inspect import inspect_container
 from gui.engine.ports import published_url
 from gui.qt.common import links
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import message_of, run
+from gui.qt.common.tasks import message_of, run, unless_bug
 
 TEMPLATE_LABEL = "ai-container-studio.template"
 PORT_LABEL = "ai-container-studio.port"
@@ -80,7 +80,7 @@ class JupyterPanel(QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
         cid = container.id
-        run(self, lambda: inspect_container(engine, cid), self._on_inspected, self._on_failed)
+        run(self, lambda: inspect_container(engine, cid), self._on_inspected, unless_bug(self._on_failed))
 
     def _on_inspected(self, data: dict) -> None:
         self.token = env_value(data, TOKEN_ENV)

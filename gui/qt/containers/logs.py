@@ -26,7 +26,7 @@ from gui.engine.logs import LogBatch, LogEnded, LogFollower, LogReader, older_li
 from gui.engine.state import container_state, ended_message
 from gui.qt.common.log_lines import MAX_LINES, LogLines
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import Stream, Task, message_of, run
+from gui.qt.common.tasks import Stream, Task, message_of, run, unless_bug
 
 FIRST_LINES = 1000  # shown first, and added by each "Load more"
 ENGINE_RETRY_MS = (1000, 10_000)  # first and longest wait between asks while the engine is away
@@ -123,7 +123,7 @@ class LogsView(QWidget):
         self._follower = LogFollower(self.engine, self.container.id, tail=self.tail, after_stamp=after_stamp)
         self._worker = Stream(self, self._follower, f"logs-{self.container.name}")
         self._worker.item.connect(self._on_item)
-        self._worker.failed.connect(self._on_failed)
+        self._worker.failed.connect(unless_bug(self._on_failed, self._on_stopped))
         self._worker.start()
         self.state.setText("Following…")
 
@@ -147,7 +147,7 @@ class LogsView(QWidget):
                 engine, cid = self.engine, self.container.id
                 # It may have started again before this message came (a quick `docker restart`).
                 self._track(run(self, lambda: container_state(engine, cid)[0], self._on_state_read,
-                                lambda _exc: None))
+                                unless_bug(lambda _exc: None)))
 
     def _on_state_read(self, state: str) -> None:
         if state in ("running", "paused"):
@@ -155,7 +155,8 @@ class LogsView(QWidget):
 
     def _ask_engine(self) -> None:
         engine, cid = self.engine, self.container.id
-        self._track(run(self, lambda: container_state(engine, cid), self._on_engine_back, self._on_engine_away))
+        self._track(run(self, lambda: container_state(engine, cid), self._on_engine_back,
+                        unless_bug(self._on_engine_away)))
 
     def _on_engine_away(self, _exc) -> None:
         if self.ended is not None and self.ended.engine_lost:
@@ -204,8 +205,11 @@ class LogsView(QWidget):
                 self.container_started()
 
     def _on_failed(self, exc) -> None:
-        self.state.setText("Stopped")
+        self._on_stopped()
         self._show_error(message_of(exc))
+
+    def _on_stopped(self) -> None:
+        self.state.setText("Stopped")
 
     def _update_counts(self) -> None:
         self.count.setText(f"{self.received:,} lines received")
@@ -286,7 +290,8 @@ class LogsView(QWidget):
         want = min(self.step, self.lines.max_lines - known)
         engine, cid = self.engine, self.container.id
         self._track(run(self, lambda: older_lines(engine, cid, before, want, known),
-                                   lambda batch: self._on_older(batch, want), self._on_older_failed))
+                                   lambda batch: self._on_older(batch, want),
+                                   unless_bug(self._on_older_failed, self._on_older_stopped)))
 
     def _on_older(self, batch: LogBatch, wanted: int) -> None:
         self.load_more.setText("Load more")
@@ -300,9 +305,12 @@ class LogsView(QWidget):
             self.load_more.setToolTip("The view holds the log from its first line")
 
     def _on_older_failed(self, exc) -> None:
+        self._on_older_stopped()
+        self._show_error(f"Could not load older lines: {message_of(exc)}")
+
+    def _on_older_stopped(self) -> None:
         self.load_more.setText("Load more")
         self._update_counts()
-        self._show_error(f"Could not load older lines: {message_of(exc)}")
 
     # -- save ---------------------------------------------------------------------------
     def _on_save(self) -> None:
@@ -327,7 +335,8 @@ class LogsView(QWidget):
             with open(path, "w", encoding="utf-8") as out:
                 return write_log(engine, cid, out, timestamps=stamps, reader_box=box)
 
-        self._track(run(self, work, lambda n: self._on_saved(path, n), self._on_save_failed))
+        self._track(run(self, work, lambda n: self._on_saved(path, n),
+                        unless_bug(self._on_save_failed, self._on_save_stopped)))
 
     def _on_saved(self, path: str, n: int) -> None:
         self.save_btn.setEnabled(True)
@@ -335,9 +344,12 @@ class LogsView(QWidget):
         self.saved.emit(path, n)
 
     def _on_save_failed(self, exc) -> None:
+        self._on_save_stopped()
+        self._show_error(f"Could not save the log: {message_of(exc)}")
+
+    def _on_save_stopped(self) -> None:
         self.save_btn.setEnabled(True)
         self.state.setText("Save failed")
-        self._show_error(f"Could not save the log: {message_of(exc)}")
 
     def _track(self, call: Task) -> None:
         self._calls = [c for c in self._calls if c.future is None or not c.future.done()] + [call]

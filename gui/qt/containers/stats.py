@@ -8,7 +8,7 @@ from gui.engine import ContainerInfo, Engine
 from gui.engine.stats import StatsEnded, StatsFollower, StatsSample
 from gui.qt.common.sparkline import Sparkline
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import Stream
+from gui.qt.common.tasks import Stream, unless_bug
 
 
 def human_bytes(n: float) -> str:
@@ -72,7 +72,7 @@ class StatsView(QWidget):
         self._follower = StatsFollower(self.engine, self.container.id)
         self._worker = Stream(self, self._follower, f"stats-{self.container.name}")
         self._worker.item.connect(self._on_item)
-        self._worker.failed.connect(self._on_failed)
+        self._worker.failed.connect(unless_bug(self._on_failed, self._on_stopped))
         self._worker.start()
 
     def stop(self) -> None:
@@ -110,4 +110,7 @@ class StatsView(QWidget):
     def _on_failed(self, exc) -> None:
         self.error.setText(str(exc))
         self.error.show()
+        self._on_stopped()
+
+    def _on_stopped(self) -> None:
         self.state.setText("Stopped")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from gui.engine import Engine, credentials
 from gui.engine.registry import login
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import Task
+from gui.qt.common.tasks import Task, unless_bug
 
 
 class LoginDialog(QDialog):
@@ -85,7 +85,7 @@ class LoginDialog(QDialog):
         self._task = Task(self, lambda: login(engine, registry, user, password,
                                               still_wanted=lambda: not cancelled.is_set()))
         self._task.done.connect(self._on_done)
-        self._task.failed.connect(self._on_failed)
+        self._task.failed.connect(unless_bug(self._on_failed, self._on_stopped))
         self._task.start()
 
     def reject(self) -> None:
@@ -100,6 +100,9 @@ class LoginDialog(QDialog):
         self._set_busy(False)
         self.loggedIn.emit(creds.registry, where)
         self.accept()
+
+    def _on_stopped(self) -> None:
+        self._set_busy(False)
 
     def _on_failed(self, exc: object) -> None:
         self._set_busy(False)

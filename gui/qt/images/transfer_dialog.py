@@ -18,7 +18,7 @@ from gui.engine import Engine
 from gui.engine.reference import ReferenceError
 from gui.engine.registry import LayerProgress, Transfer, TransferResult, TransferStatus
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import Stream
+from gui.qt.common.tasks import Stream, unless_bug
 
 
 class LayerRow:
@@ -134,7 +134,7 @@ class TransferDialog(QDialog):
             return False
         self._worker = Stream(self, self._transfer, f"image-{self.kind}")
         self._worker.item.connect(self._on_item)
-        self._worker.failed.connect(self._on_failed)
+        self._worker.failed.connect(unless_bug(self._on_failed, self._on_broken))
         self._worker.finished.connect(self._on_finished)
         self._worker.start()
         return True
@@ -176,6 +176,9 @@ class TransferDialog(QDialog):
 
     def _on_failed(self, exc: object) -> None:
         self._finish_with_error(str(exc))
+
+    def _on_broken(self) -> None:
+        self._finish_with_error("Stopped on an unexpected error (see the crash report).")
 
     def _on_finished(self) -> None:
         if self.result is not None:

@@ -36,7 +36,7 @@ from gui.predict import (
 from gui.predict.connect import TargetSpec, connect
 from gui.predict.models import TABULAR
 from gui.predict.sources import PictureSource
-from gui.qt.common.tasks import DaemonExecutor, Task, expected, message_of, run
+from gui.qt.common.tasks import DaemonExecutor, Task, message_of, run, unless_bug
 from gui.qt.predict.batch import BatchRunner
 from gui.qt.predict.card import PredictionCard
 from gui.qt.predict.flow import FlowLayout
@@ -330,9 +330,8 @@ class PredictPage(QWidget):
 
     def _call(self, fn, on_done, on_error) -> None:
         """``fn()`` off the UI thread (connect, read metadata, predict rows); ``on_error`` gets a sentence."""
-        def failed(exc: BaseException) -> None:
-            on_error(message_of(exc) if expected(exc) else f"{type(exc).__name__}: {exc}")
-
+        failed = unless_bug(lambda exc: on_error(message_of(exc)),
+                            lambda: on_error("an unexpected error in the app (see the crash report)"))
         self._calls = [t for t in self._calls if t.is_alive()]
         self._calls.append(run(self, fn, on_done, failed, self._call_pool))
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from gui.predict import ModelMetadata, PredictError
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import message_of, run
+from gui.qt.common.tasks import message_of, run, unless_bug
 
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 MAX_CSV_BYTES = 20_000_000
@@ -184,7 +184,8 @@ class TabularForm(QWidget):
             self._on_predict_csv()
 
         self.status.setText(f"Reading {Path(path).name}…")
-        run(self, read, done, lambda exc: self.show_error(f"cannot read {Path(path).name}: {message_of(exc)}"))
+        run(self, read, done, unless_bug(lambda exc: self.show_error(f"cannot read {Path(path).name}: {message_of(exc)}"),
+                                         self.status.clear))
 
     def show_results(self, rows: list[list[float]], predictions: list, ms: float) -> None:
         self.table.setRowCount(len(rows))

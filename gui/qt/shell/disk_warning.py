@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 from gui.engine.disk import data_root_space
 from gui.qt.common import preferences, style
 from gui.qt.common.table_models import human_size
-from gui.qt.common.tasks import Task
+from gui.qt.common.tasks import Task, unless_bug
 
 WARN_KEY = preferences.DISK_WARN
 DEFAULT_WARN_PERCENT = preferences.DEFAULT_DISK_WARN
@@ -48,7 +48,7 @@ class DiskWarning(QLabel):
         engine = session.engine
         task = Task(self, lambda: data_root_space(engine), session.reads)
         task.done.connect(self.show_space)
-        task.failed.connect(lambda _exc: self.hide())
+        task.failed.connect(unless_bug(lambda _exc: self.hide()))
         task.start()
 
     def show_space(self, space: tuple[int, int] | None) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from gui.engine import EngineError, EngineTarget
 from gui.engine.contexts import EngineSpec, list_choices, make_target, probe, spec_of
 from gui.qt.common.style import set_role
-from gui.qt.common.tasks import Task
+from gui.qt.common.tasks import Task, unless_bug
 
 RECENT_KEY = "engines/recent"
 RECENT_MAX = 8
@@ -133,7 +133,8 @@ class AddEngineDialog(QDialog):
         self.connect_button.setEnabled(False)
         self._worker = Task(self, lambda: probe(target))
         self._worker.done.connect(lambda info: self._on_answered(target, info))
-        self._worker.failed.connect(lambda exc: self._show_error(str(exc)))
+        self._worker.failed.connect(unless_bug(lambda exc: self._show_error(str(exc)), lambda: self._show_error(
+            "The connection check stopped on an unexpected error (see the crash report).")))
         self._worker.start()
 
     def _on_cancel(self) -> None:

@@ -28,7 +28,7 @@ from gui.engine.volumes import (
 )
 from gui.qt.common import style
 from gui.qt.common.table_models import exact_time, human_size
-from gui.qt.common.tasks import Op, Task, message_of, shared_pool
+from gui.qt.common.tasks import Op, Task, message_of, shared_pool, unless_bug
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 
@@ -91,7 +91,7 @@ class VolumeBrowser(QWidget):
         self._say(f"Opening {volume}…", "muted")
         helper = Task(self, self.helper.start, session.changes)
         helper.done.connect(self._on_helper)
-        helper.failed.connect(lambda _exc: self.open_folder(""))  # one-shot helpers then
+        helper.failed.connect(unless_bug(lambda _exc: self.open_folder("")))  # one-shot helpers then
         helper.start()
 
     def _on_helper(self, helper_id: str) -> None:
