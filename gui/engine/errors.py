@@ -132,6 +132,7 @@ def _broke_mid_answer(exc: BaseException) -> bool:
 _ENGINE_FAULTS = (
     EngineError,
     docker.errors.DockerException,  # APIError (the engine's answer), TLSParameterError, InvalidVersion ...
+    docker.errors.StreamParseError,  # a RuntimeError: docker-py could not read the engine's JSON stream
     requests.exceptions.RequestException,  # ConnectionError, Timeout, ChunkedEncodingError, JSONDecodeError
     urllib3.exceptions.HTTPError,  # ProtocolError, ReadTimeoutError ... when requests does not wrap them
     http.client.HTTPException,  # IncompleteRead, RemoteDisconnected: a raw socket read (exec, attach)

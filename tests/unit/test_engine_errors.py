@@ -206,6 +206,7 @@ def test_engine_faults_are_told_from_bugs():
     from gui.engine.errors import is_engine_fault
 
     faults = [docker.errors.DockerException("x"), docker.errors.NotFound("x"), requests.exceptions.ReadTimeout(),
+              docker.errors.StreamParseError(ValueError("truncated")),
               urllib3.exceptions.ProtocolError("Connection broken"), http.client.IncompleteRead(b""),
               ConnectionResetError(104, "reset"), ssl.SSLError(1, "bad"), TimeoutError(), PermissionError(13, "no"),
               EngineError("x")]
