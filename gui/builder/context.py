@@ -26,6 +26,8 @@ SERVING_FILES = ("server.py", "connections.py", "service.py", "backends.py", "pi
 # Loaders a model format needs in the image. skops is pinned: the server's list of types it trusts
 # (dockerfiles/_serving/backends.py) was checked against this version's own trusted defaults.
 EXTRA_PACKAGES = {".skops": "skops==0.16.0"}
+# joblib reads a file it wrote with compress=("lz4", n) only with the lz4 package (joblib/compressor.py).
+COMPRESSION_PACKAGES = {"lz4": "lz4==4.4.5"}
 # Beside the model in the image: the types of a .skops file the user trusted ("I trust this file"); the
 # server's loader adds them to its allow-list (dockerfiles/_serving/backends.py load_skops).
 SKOPS_TRUSTED_FILE = "skops-trusted.txt"
@@ -51,7 +53,21 @@ def requirements_text(template: Template, clean: dict[str, Any]) -> str:
     for suffix, package in EXTRA_PACKAGES.items():
         if model.lower().endswith(suffix) and requirement_name(package) not in names:
             packages.append(package)
+    package = COMPRESSION_PACKAGES.get(_compression_of(model))
+    if package and requirement_name(package) not in names:
+        packages.append(package)
     return "".join(f"{p}\n" for p in packages)
+
+
+def _compression_of(model: str) -> str:
+    """How joblib compressed the model file ("" for none, a folder, or a file that cannot be read)."""
+    from gui.models.compressed import compression
+
+    try:
+        with open(model, "rb") as f:
+            return compression(f.read(32))
+    except OSError:  # "" (no model), a folder, or a file gone since the form checked it
+        return ""
 
 
 def serving_config(template: Template, clean: dict[str, Any]) -> dict[str, Any]:

@@ -443,8 +443,8 @@ def _pickle(p: Path, report: ScanReport | None) -> ModelInfo:
         if n:
             hints.append(f"The model takes {n} values a row: name them in Feature names.")
     if report.compression == "lz4":  # joblib loads it only with the lz4 package (joblib/compressor.py)
-        hints.append("The file is lz4-compressed: add lz4 to the image's Packages (e.g. lz4==4.4.5), or "
-                     "joblib in the image cannot read it.")
+        hints.append("The file is lz4-compressed: the build adds lz4 to the image's packages (joblib reads "
+                     "it only with lz4), unless Packages name it.")
     fmt = report.kind
     what = "joblib file" if fmt == "joblib" else "pickle"
     if report.compression:

@@ -488,3 +488,42 @@ def test_trusting_a_skops_file_widens_the_images_allow_list(docker_api, test_lab
             docker_api.remove_container(c["Id"], force=True)
     finally:
         docker_api.remove_image(build.image_id, force=True)
+
+
+def test_an_lz4_compressed_joblib_model_is_scanned_built_with_lz4_and_answers(docker_api, test_labels, tmp_path,
+                                                                              unique_name):
+    """Issue 14: joblib.dump(..., compress=("lz4", 3)): the scan reads it, the build adds lz4 to the image
+    (joblib needs it to read the file) and the container answers as the model does here."""
+    import joblib
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    from gui.models import inspect_model
+    from tests.support.templates import keep_dependency_cache
+
+    x, y = load_diabetes(return_X_y=True)
+    fitted = Ridge().fit(x, y)
+    model = tmp_path / "diabetes.joblib"
+    joblib.dump(fitted, model, compress=("lz4", 3))
+    info = inspect_model(model)
+    assert info.scan.compression == "lz4" and not info.needs_trust and info.template == "sklearn-regression"
+    t = get_template("sklearn-regression")
+    ctx = assemble_context(t, {**t.defaults(), "model": str(model)}, tmp_path / "ctx")
+    assert "lz4==" in (ctx.directory / "requirements.txt").read_text()
+    tag = f"aicstest-hardening-lz4:{test_labels['ai-container-studio.test']}"
+    build = ImageBuild(engine(), ctx.directory, tag, labels=test_labels, buildargs={"AICS_CREATED": CREATED})
+    lines = list(build)
+    assert lines[-1].done and build.image_id, "\n".join(line.text for line in lines[-20:])
+    keep_dependency_cache("sklearn-regression-lz4", build)  # not the template's own cache: other packages
+    try:
+        c = start(docker_api, tag, test_labels, unique_name("lz4"), {})
+        try:
+            rows = x[:5]
+            status, body = http("POST", f"{c['base']}/predict", json.dumps({"instances": rows.tolist()}).encode(),
+                                {"Content-Type": "application/json"})
+            assert status == 200, body
+            assert body["predictions"] == pytest.approx(fitted.predict(rows).tolist(), rel=1e-6)
+        finally:
+            docker_api.remove_container(c["id"], force=True)
+    finally:
+        docker_api.remove_image(build.image_id, force=True)

@@ -136,6 +136,22 @@ def test_a_cut_or_damaged_compressed_joblib_gets_a_sentence(tmp_path, compress, 
     assert f"the {kind} data" in report.problem
 
 
+def test_an_lz4_model_brings_lz4_into_the_image_and_others_do_not(tmp_path):
+    from gui.builder import assemble_context, get_template
+
+    t = get_template("sklearn-image")
+    for compress, wanted in ((("lz4", 3), True), (3, False), (0, False)):
+        model = tmp_path / "digits.joblib"
+        joblib.dump(digits_classifier(), model, compress=compress)
+        ctx = assemble_context(t, {**t.defaults(), "model": str(model)}, tmp_path / f"ctx{compress}")
+        requirements = (ctx.directory / "requirements.txt").read_text()
+        assert ("lz4==" in requirements) == wanted, (compress, requirements)
+    joblib.dump(digits_classifier(), model, compress=("lz4", 3))
+    own = {**t.defaults(), "model": str(model), "packages": ["scikit-learn==1.9.1", "pillow==13.0.0", "lz4>=4"]}
+    ctx = assemble_context(t, own, tmp_path / "own")
+    assert "lz4==" not in (ctx.directory / "requirements.txt").read_text()  # the Packages' own lz4 is kept
+
+
 def test_a_decompression_bomb_stops_at_the_limit(tmp_path, monkeypatch):
     """8 MiB of zeros in 8 KB: with the limit at 4 MiB the scan stops there and says so."""
     from gui.models import compressed
