@@ -53,7 +53,8 @@ class LineEditor(FieldEditor):
         super().__init__(field, parent)
         self.edit: QLineEdit = self._add(QLineEdit(self))
         if field.type == "names":
-            self.edit.setPlaceholderText("comma-separated, for example age, bmi, bp")
+            example = field.extra.get("example")
+            self.edit.setPlaceholderText(f"comma-separated, for example {example}" if example else "comma-separated")
         self.edit.textChanged.connect(self.changed)
         if field.type in ("int", "float", "port"):
             self.edit.setMaximumWidth(140)
