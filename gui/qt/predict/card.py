@@ -76,7 +76,8 @@ class ScoreBars(QWidget):
         text_color = self.palette().windowText().color()
         fm = p.fontMetrics()
         w = self.width()
-        name_w, pct_w = 62, 44
+        name_w = 62
+        pct_w = fm.horizontalAdvance("100.0%") + 6  # a fixed 44 px let "100.0%" run into its bar
         for i, (label, score) in enumerate(self.rows):
             y = i * self.ROW
             p.setPen(text_color)
