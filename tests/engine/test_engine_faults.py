@@ -206,7 +206,7 @@ def test_stats_on_a_frozen_engine_end_in_words_and_close_at_once(daemon):
     cid = sleeper(api)
     drain = Drain(StatsFollower(engine, cid, idle_timeout=1.0))
     drain.wait_for(lambda item: isinstance(item, StatsSample))
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     try:
         t0 = time.monotonic()
         ended = drain.wait_for(lambda item: isinstance(item, StatsEnded), timeout=10)
@@ -244,7 +244,7 @@ def test_exec_on_a_frozen_engine_ends_in_words_and_closes_at_once(daemon):
     other = ExecRun(engine, cid, ["sh", "-c", "echo started; sleep 60"])
     other_drain = Drain(other)
     other_drain.wait_for(lambda item: isinstance(item, ExecOutput))
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     try:
         t0 = time.monotonic()
         assert drain.ended.wait(10), "the exec stream stays silent on a frozen engine"
@@ -284,7 +284,7 @@ def build_frozen_mid_upload(d, tmp_path, engine: Engine, tag: str, **kwargs) -> 
     while not glob.glob(pattern):
         assert time.monotonic() < deadline and not drain.ended.is_set(), "the engine never took the context"
         time.sleep(0.002)
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     folder = glob.glob(pattern)[0]
     big = os.path.join(folder, "big.bin")
     assert (os.path.getsize(big) if os.path.exists(big) else 0) < BIG, "the context was sent before the freeze"

@@ -70,6 +70,25 @@ class PrivateDockerd:
         """Send ``sig`` to the daemon itself (SIGSTOP freezes it, SIGCONT thaws it)."""
         os.kill(self.proc.pid, sig)
 
+    def freeze(self, timeout: float = 5.0) -> None:
+        """SIGSTOP the daemon and return once every thread of it is stopped: kill() returns before that,
+        and on a busy machine a thread still running may answer a request that comes right after."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        tasks = f"/proc/{self.proc.pid}/task"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = []
+            for tid in os.listdir(tasks):
+                try:
+                    with open(f"{tasks}/{tid}/stat") as fh:
+                        states.append(fh.read().rsplit(")", 1)[1].split()[0])
+                except OSError:
+                    continue
+            if all(state == "T" for state in states):
+                return
+            time.sleep(0.002)
+        raise RuntimeError(f"the private dockerd did not stop in {timeout} s")
+
     def crash(self) -> None:
         """Kill the daemon as a crash would (SIGKILL); ``start()`` then restarts it on the same data root.
 

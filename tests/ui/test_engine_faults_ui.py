@@ -180,3 +180,130 @@ def test_build_killed_with_the_engine_fails_in_words_and_the_window_removes_its_
     qtbot.waitUntil(lambda: "Connected to" in w.findChild(QLabel, "engineStatus").text(), timeout=15000)
     qtbot.waitUntil(lambda: not api.containers(all=True, filters={"id": runner.step_container}), timeout=10000)
     assert bugs == []
+
+
+# -- the stats view, the exec dialog and a build frozen while its context is sent ----------------------
+
+def sleeper_on(d, api):
+    """(engine of the private dockerd, ContainerInfo of a running sleeper on it)."""
+    from tests.support.busybox import SLEEPER
+
+    c = api.create_container("aics-test/busybox:latest", list(SLEEPER))
+    api.start(c["Id"])
+    return Engine(resolve_engine(d.url)), container_info(api.containers(filters={"id": c["Id"]})[0])
+
+
+def test_stats_view_says_a_frozen_engine_follows_on_when_it_thaws_and_closes_at_once(daemon, qtbot, bugs):
+    from gui.qt.containers.stats import StatsView
+
+    d, api = daemon
+    engine, c = sleeper_on(d, api)
+    view = StatsView(engine, c)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: len(view.samples) >= 2, timeout=15000)
+    try:
+        d.freeze()
+        qtbot.waitUntil(lambda: "stopped answering" in view.state.text(), timeout=15000)
+        assert view.state.text() == (f"Docker Engine at {d.url} stopped answering: no sample for 5 s and the "
+                                     "engine did not answer a ping (frozen or overloaded?).")
+        assert view.error.isHidden()
+        seen = len(view.samples)
+        d.send_signal(signal.SIGCONT)
+        qtbot.waitUntil(lambda: len(view.samples) >= seen + 2, timeout=20000)  # it opened the stream again
+        assert view.state.text() == f"Live: {c.name}"
+
+        d.freeze()
+        worker = view.worker
+        t0 = time.monotonic()
+        view.close()
+        assert time.monotonic() - t0 < 0.2, "closing the view waits on the frozen engine"
+        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=2000)
+    finally:
+        d.send_signal(signal.SIGCONT)
+    api.remove_container(c.id, force=True)
+    engine.close()
+    assert bugs == []
+
+
+def test_exec_dialog_says_a_frozen_engine_runs_again_when_it_thaws_and_closes_at_once(daemon, qtbot, bugs):
+    from gui.qt.containers.exec_dialog import ExecDialog
+
+    d, api = daemon
+    engine, c = sleeper_on(d, api)
+    dlg = ExecDialog(engine, c)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.command.setText("sh -c 'echo started; sleep 60'")
+    dlg.run()
+    qtbot.waitUntil(lambda: "started" in dlg.output.toPlainText(), timeout=10000)
+    try:
+        d.freeze()
+        qtbot.waitUntil(dlg.error.isVisible, timeout=20000)
+        assert dlg.error.text() == (
+            f"Docker Engine at {d.url} stopped answering: the command printed nothing for 10 s and the engine "
+            "did not answer a ping (frozen or overloaded?). The command may still run in the container.")
+        assert dlg.status.text() == "Failed" and dlg.run_btn.isEnabled()
+        d.send_signal(signal.SIGCONT)
+        dlg.command.setText("echo back")
+        dlg.run()
+        qtbot.waitUntil(lambda: dlg.exit_code == 0, timeout=10000)
+        assert dlg.output.toPlainText() == "back\n" and dlg.error.isHidden()
+
+        dlg.command.setText("sh -c 'echo started; sleep 60'")
+        dlg.run()
+        qtbot.waitUntil(lambda: "started" in dlg.output.toPlainText(), timeout=10000)
+        d.freeze()
+        worker = dlg.worker
+        t0 = time.monotonic()
+        dlg.close()
+        assert time.monotonic() - t0 < 0.2, "closing the dialog waits on the frozen engine"
+        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=2000)
+    finally:
+        d.send_signal(signal.SIGCONT)
+    api.remove_container(c.id, force=True)
+    engine.close()
+    assert bugs == []
+
+
+def test_build_frozen_while_its_context_is_sent_fails_in_words_or_cancels_at_once(daemon, qtbot, bugs):
+    from glob import glob
+
+    from gui.builder import get_template
+    from gui.qt.build.runner import BuildRunner
+
+    d, api = daemon
+    t = get_template("sklearn-regression")
+    pattern = os.path.join(d.root, "data", "tmp", "docker-builder*")
+
+    def frozen_mid_upload(tag: str) -> BuildRunner:
+        runner = BuildRunner(types.SimpleNamespace(engine=Engine(resolve_engine(d.url))), t, t.defaults(),
+                             SLOW_BUILD, tag)
+        with open(os.path.join(runner.folder, "big.bin"), "wb") as fh:  # the context: tens of MB
+            fh.write(os.urandom(48 << 20))
+        runner.start()
+        qtbot.waitUntil(lambda: bool(glob(pattern)), timeout=20000)
+        d.freeze()
+        big = os.path.join(glob(pattern)[0], "big.bin")
+        assert (os.path.getsize(big) if os.path.exists(big) else 0) < 48 << 20, "sent before the freeze"
+        return runner
+
+    try:
+        runner = frozen_mid_upload("faults/ui-upload:1")
+        with qtbot.waitSignal(runner.finished, timeout=20000) as outcome:
+            pass
+        assert outcome.args[0].status == "failed"
+        assert outcome.args[0].error == (f"Docker Engine at {d.url} stopped answering while the build context was "
+                                         "being sent: it took nothing for 10 s (frozen or overloaded?).")
+        d.send_signal(signal.SIGCONT)
+        qtbot.waitUntil(lambda: not glob(pattern), timeout=10000)  # the engine dropped the half-sent context
+
+        runner = frozen_mid_upload("faults/ui-upload:2")
+        t0 = time.monotonic()
+        with qtbot.waitSignal(runner.finished, timeout=8000) as outcome:
+            runner.cancel()
+        assert outcome.args[0].status == "cancelled" and time.monotonic() - t0 < 6.0
+        assert runner._ended.wait(1), "the build's stream still waits on the frozen engine"
+    finally:
+        d.send_signal(signal.SIGCONT)
+    assert bugs == []

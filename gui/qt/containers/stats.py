@@ -1,7 +1,11 @@
-"""StatsView: live CPU, memory and network of one container as sparklines."""
+"""StatsView: live CPU, memory and network of one container as sparklines.
+
+When the engine goes away or stops answering (killed, frozen) the view says so and opens the stream
+again, less and less often, until samples come again (as the log view follows on)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.engine import ContainerInfo, Engine
@@ -19,6 +23,9 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
+ENGINE_RETRY_MS = (1000, 10_000)  # first and longest wait before the stream opens again while the engine is away
+
+
 class StatsView(QWidget):
     """Follows the stats of ``container`` while the view is shown; one stream, closed when the view
     is hidden or closed, or when the container stops (the engine would keep sending zeros)."""
@@ -33,13 +40,16 @@ class StatsView(QWidget):
         self._worker: Stream | None = None
         self._last_worker: Stream | None = None
         self._follower: StatsFollower | None = None
+        self.engine_away = False  # the last stream ended with the engine gone or frozen: it opens again
+        self._engine_retry = QTimer(self, singleShot=True, interval=ENGINE_RETRY_MS[0])
+        self._engine_retry.timeout.connect(self.start)
         self.cpu = Sparkline("CPU", "spark-cpu")
         self.cpu.setObjectName("statsCpu")
         self.memory = Sparkline("Memory", "spark-memory")
         self.memory.setObjectName("statsMemory")
         self.net = Sparkline("Network", "spark-network")
         self.net.setObjectName("statsNetwork")
-        self.state = QLabel("Waiting for the first sample…", self, objectName="statsState")
+        self.state = QLabel("Waiting for the first sample…", self, objectName="statsState", wordWrap=True)
         self.error = QLabel(self, objectName="statsError", wordWrap=True)
         set_role(self.error, "error")
         self.error.hide()
@@ -67,8 +77,10 @@ class StatsView(QWidget):
     def start(self) -> None:
         if self._worker is not None and self._worker.is_alive():
             return
+        self._engine_retry.stop()
         self.error.hide()
-        self.state.setText("Waiting for the first sample…")
+        if not self.engine_away:  # else the view keeps saying the engine is away until a sample comes
+            self.state.setText("Waiting for the first sample…")
         self._follower = StatsFollower(self.engine, self.container.id)
         self._worker = Stream(self, self._follower, f"stats-{self.container.name}")
         self._worker.item.connect(self._on_item)
@@ -76,7 +88,8 @@ class StatsView(QWidget):
         self._worker.start()
 
     def stop(self) -> None:
-        """Close the stream; its thread ends on its own and emits nothing more."""
+        """Close the stream; its thread ends on its own and emits nothing more. Returns at once."""
+        self._engine_retry.stop()
         if self._worker is not None:
             self._worker.stop()
             self._last_worker, self._worker = self._worker, None
@@ -103,9 +116,20 @@ class StatsView(QWidget):
             self.net.add(item.net_rx_rate + item.net_tx_rate,
                          f"↓ {human_bytes(item.net_rx_rate)}/s  ↑ {human_bytes(item.net_tx_rate)}/s")
             self.state.setText(f"Live: {self.container.name}")
+            self.state.setToolTip("")
+            self.engine_away = False
         elif isinstance(item, StatsEnded):
-            self.state.setText(f"Stopped: {item.message}")
             self.stop()
+            if item.engine_lost:  # open the stream again, less and less often, until samples come
+                wait = self._engine_retry.interval() * 2 if self.engine_away else ENGINE_RETRY_MS[0]
+                self._engine_retry.setInterval(min(wait, ENGINE_RETRY_MS[1]))
+                self.engine_away = True
+                self.state.setText(item.message)
+                self.state.setToolTip("The stats follow on when the engine answers again")
+                self._engine_retry.start()
+            else:
+                self.engine_away = False
+                self.state.setText(f"Stopped: {item.message}")
 
     def _on_failed(self, exc) -> None:
         self.error.setText(str(exc))
