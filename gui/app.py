@@ -93,7 +93,13 @@ def app_icon():
     return icon
 
 
-def _build_window(target):
+def _build_window(target, first_read=None):
+    # The engine is asked first (event stream, then info and both lists, on threads): the answers come
+    # while the window's modules are imported and its widgets made.
+    if first_read is None:
+        from gui.engine.first_read import FirstRead
+
+        first_read = FirstRead(target)
     from gui.qt.shell.main_window import MainWindow
     from gui.qt.shell.session import EngineSession
 
@@ -101,7 +107,7 @@ def _build_window(target):
     ensure_loop(app)
     if app.windowIcon().isNull():
         app.setWindowIcon(app_icon())
-    session = EngineSession(target)
+    session = EngineSession(target, first_read=first_read)
     window = MainWindow(session)
     window.setWindowIcon(app.windowIcon())
     app.aboutToQuit.connect(session.close)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
+from typing import Any
 
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
@@ -29,6 +31,18 @@ def to_event(raw: dict) -> EngineEvent:
     )
 
 
+def open_events(engine: Engine) -> tuple[Any, Any]:
+    """Subscribe to the engine's events (WATCHED_TYPES): ``(decoded stream, its client)``, both to close.
+    The engine holds the subscription once this returns: what changes afterwards comes as an event."""
+    api = engine.stream_api()
+    try:
+        stream = api.events(decode=True, since=int(time.time()) - 1, filters={"type": list(WATCHED_TYPES)})
+    except Exception:
+        api.close()
+        raise
+    return stream, api
+
+
 class EventFollower(CancellableStream):
     """Iterate to follow the engine's events; reconnects after a drop, until ``close()``.
 
@@ -36,13 +50,25 @@ class EventFollower(CancellableStream):
     "connected")`` each time the stream (re)opens, so the reader knows to re-read everything,
     and ``action="disconnected"`` with the reason when it drops. ``close()`` may be called from
     any thread and ends the iteration at once.
+
+    ``opened``: a future of a subscription made beforehand (``open_events``, by gui.engine.first_read),
+    used for the first connection when it succeeded; ``subscribed_early`` is true while the connection
+    is that one (its "connected" event needs no full read by the reader that read after subscribing).
     """
 
-    def __init__(self, engine: Engine, backoff: tuple[float, float] = (0.25, 2.0)):
+    def __init__(self, engine: Engine, backoff: tuple[float, float] = (0.25, 2.0), opened: Future | None = None):
         super().__init__()
         self.engine = engine
         self._backoff = backoff
         self._wake = threading.Event()
+        self._opened = opened
+        self._opened_lock = threading.Lock()
+        self.subscribed_early = False
+
+    def _take_opened(self) -> Future | None:
+        with self._opened_lock:
+            opened, self._opened = self._opened, None
+        return opened
 
     def retry_now(self) -> None:
         """Skip the wait before the next reconnection attempt."""
@@ -50,6 +76,9 @@ class EventFollower(CancellableStream):
 
     def _on_close(self) -> None:
         self._wake.set()  # no reconnection wait
+        opened = self._take_opened()  # never used: closed once it is there
+        if opened is not None:
+            opened.add_done_callback(lambda fut: fut.exception() is None and self._cut(fut.result()))
 
     def _cut(self, held) -> None:
         # docker-py's events() is its own CancellableStream: its close() cuts the socket.
@@ -60,11 +89,18 @@ class EventFollower(CancellableStream):
                 pass
 
     def _open(self):
-        api = self.engine.stream_api()
-        since = time.time()
-        stream = api.events(decode=True, since=int(since) - 1, filters={"type": list(WATCHED_TYPES)})
-        self._hold((stream, api))  # closed already: closes both, and the loop below ends
-        return stream
+        opened = self._take_opened()
+        held = None
+        if opened is not None:
+            try:
+                held = opened.result()  # this worker thread waits for it, as it would for its own
+            except Exception:
+                held = None  # that attempt failed: a new one below
+        self.subscribed_early = held is not None
+        if held is None:
+            held = open_events(self.engine)
+        self._hold(held)  # closed already: closes both, and the loop below ends
+        return held[0]
 
     def _why_ended(self) -> str:
         self.engine.reset()

@@ -75,6 +75,37 @@ def test_window_shows_engine_and_both_lists(open_window, qtbot, make_container, 
     assert {"Volumes", "Networks", "Disk space"} <= set(titles)
 
 
+def test_first_read_before_the_window_misses_no_change(qtbot, make_container, docker_api):
+    """The app reads the engine before it builds its window (gui.engine.first_read: the event stream
+    subscribed, then the lists). Lists read already are in the models before the window is shown; a change
+    made after that read still shows (the subscription's events), with no second full read."""
+    from gui.app import _build_window
+    from gui.engine import resolve_engine
+    from gui.engine.first_read import FirstRead
+
+    c = make_container(start=False)
+    target = resolve_engine()
+    first = FirstRead(target)
+    for answer in (first.info, first.images, first.containers):
+        answer.result(timeout=10)
+    assert next(x for x in first.containers.result() if x.id == c["Id"]).state == "created"
+    docker_api.start(c["Id"])  # after the read: only an event can tell the window
+    full_reads = []
+    real_list = first.engine.list_containers
+    first.engine.list_containers = lambda ids=None: (full_reads.append(ids is None), real_list(ids))[1]
+    w = _build_window(target, first)
+    qtbot.addWidget(w)
+    try:
+        assert w.session.has_loaded and row_of(w, c["name"]) is not None, "the lists read are shown at once"
+        w.show()
+        qtbot.waitUntil(lambda: row_of(w, c["name"]).state == "running", timeout=3000)
+        qtbot.waitUntil(lambda: w.session._stream_up, timeout=3000)
+        assert w.session.state == "connected" and not w.session._poll.isActive()
+        assert True not in full_reads, "the first read was read again in full"
+    finally:
+        w.close()
+
+
 def test_terminal_changes_show_within_a_second(open_window, qtbot, busybox_image, unique_name, run_id):
     w = open_window()
     qtbot.waitUntil(lambda: w.session.has_loaded, timeout=5000)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -25,7 +25,10 @@ class LoadedProbe(QObject):
         page = window.pages.currentWidget()
         view = getattr(page, "view", None)
         if view is None:  # not a list page: count the loaded lists as shown
-            window.session.loaded.connect(self._report)
+            if window.session.has_loaded:  # the first read came before the window was built
+                QTimer.singleShot(0, self, self._report)
+            else:
+                window.session.loaded.connect(self._report)
             return
         self._viewport = view.viewport()
         self._viewport.installEventFilter(self)

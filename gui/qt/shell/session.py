@@ -9,6 +9,7 @@ import sys
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.engine import Engine, EngineError, EngineEvent, EngineTarget, ErrorKind, EventFollower
+from gui.engine.first_read import FirstRead
 from gui.qt.common.tasks import DaemonExecutor, Stream, Task, call, report_bug
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ RECHECKS = 20
 class EngineSession(QObject):
     """Follows one engine: events first, polling only while the event stream is down.
 
-    Signals carry plain records from gui.engine; slots never block on the engine.
+    Signals carry plain records from gui.engine; slots never block on the engine. With ``first_read``
+    (begun before the window was built) its subscription and lists are the session's first ones.
     """
 
     stateChanged = Signal(str, str)  # "connecting" | "connected" | "disconnected", message
@@ -45,10 +47,11 @@ class EngineSession(QObject):
     loaded = Signal()  # both lists hold the engine's contents
     engineEvent = Signal(object)  # every EngineEvent but the stream's own (pages that follow volumes, networks)
 
-    def __init__(self, target: EngineTarget, parent: QObject | None = None):
+    def __init__(self, target: EngineTarget, parent: QObject | None = None, first_read: FirstRead | None = None):
         super().__init__(parent)
         self.target = target
-        self.engine = Engine(target)
+        self.engine = first_read.engine if first_read is not None else Engine(target)
+        self._first_read = first_read
         self.state = "connecting"
         self.message = ""
         self.info = None
@@ -84,10 +87,18 @@ class EngineSession(QObject):
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> None:
         self._set_state("connecting", f"Connecting to {self.target.url}…")
-        self._follower = EventFollower(self.engine)
+        first, self._first_read = self._first_read, None
+        self._follower = EventFollower(self.engine, opened=first.subscription if first is not None else None)
         self._worker = Stream(self, self._follower, "engine-events")
         self._worker.item.connect(self._on_event)
         self._worker.start()
+        if first is None:
+            return
+        answers = (first.info, first.images, first.containers)
+        if all(f.done() and f.exception() is None for f in answers):
+            self._show_lists(*(f.result() for f in answers))  # already here: in the window's first paint
+        else:
+            self._begin_refresh(first)
 
     def retry(self) -> None:
         """Try to reach the engine now instead of waiting for the next attempt."""
@@ -175,26 +186,34 @@ class EngineSession(QObject):
     # -- full refresh -----------------------------------------------------------------
     def refresh(self) -> None:
         if not self._closed and not self._refreshing:
-            self._spawn(self._refresh())
+            self._begin_refresh(None)
 
-    async def _refresh(self) -> None:
+    def _begin_refresh(self, first: FirstRead | None) -> None:
+        # Marked now, not when the coroutine first runs: what events touch from here on is read again
+        # after the lists are shown (the first read's lists may be older than those events).
         self._refreshing = True
         self._touched = set()
         self._images_touched = False
+        self._spawn(self._refresh(first))
+
+    async def _refresh(self, first: FirstRead | None = None) -> None:
         try:
-            info, images, containers = await asyncio.gather(
-                self._read(self.engine.info),
-                self._read(self.engine.list_images),
-                self._read(self.engine.list_containers),
-            )
+            if first is not None:
+                reads = [asyncio.wrap_future(f) for f in (first.info, first.images, first.containers)]
+            else:
+                reads = [self._read(self.engine.info), self._read(self.engine.list_images),
+                         self._read(self.engine.list_containers)]
+            info, images, containers = await asyncio.gather(*reads)
         except EngineError as exc:
             if not self._closed:
                 self._lost(exc)
             return
         finally:
             self._refreshing = False
-        if self._closed:
-            return
+        if not self._closed:
+            self._show_lists(info, images, containers)
+
+    def _show_lists(self, info, images: list, containers: list) -> None:
         self.info = info
         self.infoChanged.emit(info)
         self.imagesLoaded.emit(images)
@@ -228,6 +247,11 @@ class EngineSession(QObject):
         if ev.type == "connection":
             if ev.action == "connected":
                 self._stream_up = True
+                if self._follower.subscribed_early and (self._refreshing or self.state == "connected"):
+                    # The first read began after this subscription: its events tell what the read missed.
+                    if self.state == "connected":
+                        self._poll.stop()
+                    return
                 self.refresh()
             else:
                 # Is the engine gone, or only its event stream? A read tells; poll meanwhile.
