@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def ensure_app():
     """The QApplication, created on first use."""
+    from gui.qt.import_scan import import_pyside
+
+    import_pyside()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
