@@ -25,6 +25,9 @@ FEATURES_FILE = "features.txt"  # beside a tabular model: its column names, one 
 FEATURE_KEYS = ("features", "feature_names")  # ONNX metadata keys that may list them
 KERAS_MODULES = ("keras", "tf_keras", "tensorflow")
 SKOPS_TRUSTED_FILE = "skops_trusted.txt"  # made by tests/support/skops_trusted.py
+# Every form field a drop may fill (ModelInfo.values, and Trusted model types by the trust tick): a new
+# drop sets each one it does not fill back to the template's default, so the form describes that model only.
+FILLED_FIELDS = ("model", "task", "features", "labels", "width", "height", "channels", "runtime", "trusted_types")
 
 
 class NotAModel(ValueError):

@@ -307,3 +307,56 @@ def test_trusting_a_skops_file_fills_the_types_the_image_will_load(window, qtbot
     read(qtbot, page, save_joblib(tmp_path))
     assert not md.trust.isChecked() and "trusted_types" in page.form.build_values()
     assert page.form.build_values()["trusted_types"] == ""
+
+
+def _free_size_picture_model(path) -> None:
+    """A picture graph [N, 3, height, width] whose size the file leaves free (a fully convolutional net)."""
+    from onnx import TensorProto, helper, save
+
+    x = helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, "height", "width"])
+    y = helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 3])
+    nodes = [helper.make_node("GlobalAveragePool", ["pixels"], ["pooled"]),
+             helper.make_node("Flatten", ["pooled"], ["flat"]), helper.make_node("Softmax", ["flat"], ["probs"])]
+    save(helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)]),
+         str(path))
+
+
+def test_a_second_model_leaves_nothing_of_the_first_in_the_form(window, qtbot, tmp_path):
+    """Each field a drop fills and the new model does not goes back to the template's default (the first
+    model's labels file, picture size, feature names); what the user typed in fields no drop fills stays."""
+    from tests.unit.test_model_detect import _nchw_model
+
+    page = window.build_page
+    md = page.model_drop
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    iris = save_table_onnx(first, "classifier", "iris.onnx", metadata={"features": "a,b,c,d"})
+    (first / "labels.txt").write_text("setosa\nversicolor\nvirginica\n")
+    read(qtbot, page, iris)
+    assert page.template.name == "onnx-tabular" and page.form.build_values()["labels"] == str(first / "labels.txt")
+    page.form.set_values({"version": "2.1.0", "max_body_mb": 7, "labels_extra": "team=tables"})
+
+    read(qtbot, page, save_table_onnx(second, "regressor", "diabetes.onnx"))
+    values = page.template.clean_build(page.form.build_values())
+    assert page.template.name == "onnx-tabular" and md.info.path == str(second / "diabetes.onnx")
+    assert values["labels"] == "" and values["task"] == "tabular-regression"
+    assert values["features"] == [f"x{i}" for i in range(10)]
+    assert values["name"] == "diabetes" and values["tag"] == "aics/diabetes:latest"
+    assert (values["version"], values["max_body_mb"], values["labels_extra"]) == ("2.1.0", 7, {"team": "tables"})
+
+    # Pictures: a 28x28 model with labels, another template between, then a model whose size is free.
+    _nchw_model(first / "net.onnx", None)
+    read(qtbot, page, first / "net.onnx")
+    values = page.template.clean_build(page.form.build_values())
+    assert page.template.name == "onnx-image" and (values["height"], values["width"], values["channels"]) == (28, 28, 1)
+    assert values["labels"] == str(first / "labels.txt")
+    page.set_template("python-app")  # the page keeps onnx-image's edits and restores them when it comes back
+    _free_size_picture_model(second / "fcn.onnx")
+    read(qtbot, page, second / "fcn.onnx")
+    values = page.template.clean_build(page.form.build_values())
+    defaults = page.template.defaults()
+    assert page.template.name == "onnx-image" and values["model"] == str(second / "fcn.onnx")
+    assert (values["height"], values["width"], values["channels"]) == (
+        defaults["height"], defaults["width"], defaults["channels"])
+    assert values["labels"] == "" and "check Input width, height and channels" in md.hints.text()

@@ -254,3 +254,24 @@ def test_a_square_row_is_a_picture_for_a_classifier_and_a_table_row_for_a_regres
     assert picture.template == "onnx-image" and any("onnx-tabular" in h for h in picture.hints)
     table = inspect_model(tmp_path / "value.onnx")
     assert (table.template, table.task) == ("onnx-tabular", "tabular-regression")
+
+
+def test_every_field_a_drop_fills_is_named_in_filled_fields(tmp_path):
+    """The Build page resets FILLED_FIELDS to their defaults before a drop fills the form: a field a
+    detector fills but the list lacks would keep an earlier model's value."""
+    from gui.builder import get_template
+    from gui.models.detect import FILLED_FIELDS
+
+    (tmp_path / "labels.txt").write_text("a\nb\n")
+    (tmp_path / "sm").mkdir()
+    (tmp_path / "sm" / "saved_model.pb").write_bytes(b"\x08\x01")
+    _keras_file(tmp_path / "cnn.keras", KERAS_CONFIG)
+    _nchw_model(tmp_path / "net.onnx", None)
+    files = [save_onnx(tmp_path), save_joblib(tmp_path), save_skops(tmp_path), tmp_path / "cnn.keras",
+             tmp_path / "net.onnx", tmp_path / "sm", save_table_onnx(tmp_path, "regressor"),
+             save_table_onnx(tmp_path, "classifier")]
+    for path in files:
+        info = inspect_model(path)
+        template = get_template(info.template)
+        assert set(info.values) <= set(FILLED_FIELDS), (path, info.values)
+        assert set(info.values) <= {f.name for f in template.build_fields}, (path, info.values)

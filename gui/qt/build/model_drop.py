@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.models import ModelInfo, NotAModel, iter_inspect
+from gui.models.detect import FILLED_FIELDS
 from gui.qt.common.style import set_role
 from gui.qt.common.tasks import Stream
 
@@ -251,9 +252,16 @@ class ModelDrop(QObject):
         self.globals.show()
 
     def _fill_form(self, info: ModelInfo) -> None:
+        """The form describes the dropped model only: each field a drop fills and this model does not
+        (an earlier model's Labels file, features, picture size ...) goes back to the template's default,
+        including the edits the page restores for a template it returns to. Model name and Image tag
+        follow the file's name (keeping the earlier model's tag would build over its image); what no drop
+        fills (packages, base image, version, port, input scale, run fields) stays as the user left it."""
         page = self.page
         page.set_template(info.template)
-        values = dict(info.values)
+        defaults = page.template.defaults()
+        values = {k: defaults[k] for k in FILLED_FIELDS if k in defaults}
+        values.update(info.values)
         values.setdefault("name", model_name(info.path))
         if "tag" in page.form.editors:
             values.setdefault("tag", f"aics/{model_name(info.path)}:latest")
