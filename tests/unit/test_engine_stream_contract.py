@@ -3,7 +3,8 @@
 The engine's streams are cut from another thread by shutting down the socket under a streamed
 response (``res.raw._fp.fp`` ... ``_sock``), logs are read straight from the connection
 (``_fp.chunked``, ``read1``), GET and exec streams go through ``api._get`` / ``_post_json`` / ``_url``
-/ ``_raise_for_status``, and pull/push/build responses are caught with a requests session hook.
+/ ``_raise_for_status``, pull/push/build responses are caught with a requests session hook, and a
+request still sending its body is cut through its connection, found in the adapter's pool.
 A tiny engine look-alike on 127.0.0.1 and on a unix socket (the default transport) streams without
 end, so each test fails (rather than hangs) when an upgrade of those packages moves something.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import docker
 import pytest
+import requests
 
 from gui.engine import Engine, resolve_engine
 from gui.engine.exec import ExecExit, ExecOutput, ExecRun
@@ -31,6 +33,7 @@ from gui.engine.streams import (
     fast_reader,
     get_stream,
     interrupt_response,
+    is_connection,
     raw_socket,
     shutdown_response,
 )
@@ -321,5 +324,47 @@ def test_exec_output_over_tls_arrives_without_waiting_for_more(tmp_path, monkeyp
         t.join(2.0)
         assert not t.is_alive()
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _TakesNothing(FakeEngine):
+    """A frozen engine: it accepts the connection, then neither reads the request's body nor answers."""
+
+    def do_POST(self) -> None:
+        self._wait_for_hang_up()
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_request_still_sending_its_body_is_cut_by_its_connection(transport, tmp_path):
+    """A build context sent to a frozen engine: no response to cut yet, only the connection, which
+    watch_connections finds through the adapter's pool (get_connection_with_tls_context, _get_conn)."""
+    if transport == "tcp":
+        server = _TCPServer(("127.0.0.1", 0), _TakesNothing)
+        url = f"tcp://127.0.0.1:{server.server_address[1]}"
+    else:
+        server = _UnixServer(str(tmp_path / "docker.sock"), _TakesNothing)
+        url = f"unix://{tmp_path / 'docker.sock'}"
+    server.hung_up = threading.Event()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = docker.APIClient(base_url=url, version=API, timeout=None)
+
+    class Upload(CancellableStream):
+        pass
+
+    upload = Upload()
+    upload._hold_connections_of(api)
+    t, box = _in_thread(lambda: api._post(api._url("/build"), data=b"x" * (16 << 20), stream=True))
+    time.sleep(0.5)
+    try:
+        assert t.is_alive(), "the upload should block: the engine takes nothing"
+        assert is_connection(upload._held) and upload._held.sock is not None, upload._held
+        t0 = time.monotonic()
+        upload.close()
+        t.join(2.0)
+        assert not t.is_alive() and time.monotonic() - t0 < 1.0, "close() did not cut the upload"
+        assert isinstance(box.get("error"), requests.exceptions.ConnectionError), box
+    finally:
+        api.close()
         server.shutdown()
         server.server_close()
