@@ -226,6 +226,32 @@ def test_stats_view_says_a_frozen_engine_follows_on_when_it_thaws_and_closes_at_
     assert bugs == []
 
 
+def test_stats_view_follows_on_after_the_engine_was_killed_and_is_back(daemon, qtbot, bugs):
+    from gui.qt.containers.stats import StatsView
+    from tests.support.busybox import SLEEPER
+
+    d, api = daemon
+    c = api.create_container("aics-test/busybox:latest", list(SLEEPER),
+                             host_config=api.create_host_config(restart_policy={"Name": "always"}))
+    api.start(c["Id"])
+    engine = Engine(resolve_engine(d.url))
+    view = StatsView(engine, container_info(api.containers(filters={"id": c["Id"]})[0]))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: len(view.samples) >= 2, timeout=15000)
+    d.crash()
+    qtbot.waitUntil(lambda: d.url in view.state.text(), timeout=10000)
+    assert view.engine_away and view.error.isHidden(), "the view shows no error: it waits for the engine"
+    seen = len(view.samples)
+    d.start()  # the restart policy starts the container again
+    qtbot.waitUntil(lambda: len(view.samples) >= seen + 2, timeout=30000)
+    assert view.state.text().startswith("Live: ") and not view.engine_away
+    view.close()
+    api.remove_container(c["Id"], force=True)
+    engine.close()
+    assert bugs == []
+
+
 def test_exec_dialog_says_a_frozen_engine_runs_again_when_it_thaws_and_closes_at_once(daemon, qtbot, bugs):
     from gui.qt.containers.exec_dialog import ExecDialog
 
