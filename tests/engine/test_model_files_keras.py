@@ -5,13 +5,10 @@ input size; the .keras and .h5 images (LiteRT) label held-back digits >= 90 %.""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import docker
 import numpy as np
 import pytest
 from PIL import Image
@@ -19,15 +16,9 @@ from sklearn.datasets import load_digits
 
 from gui.builder import get_template
 from gui.models import inspect_model
-from tests.support.labels import TEST_LABEL
 from tests.support.model_files import TEST_ROWS
 from tests.support.templates import build_template, http, run_container, wait_for
-from tests.support.tensorflow_builds import (
-    CACHE_IMAGES,
-    COLD_TENSORFLOW_BUILD_S,
-    build_variant,
-    remove_leftovers,
-)
+from tests.support.tensorflow_builds import CACHE_IMAGES, COLD_TENSORFLOW_BUILD_S, ensure_tensorflow_cache
 
 TF_IMAGE = f"{CACHE_IMAGES['tensorflow']}:latest"  # aics-cache/tensorflow-image-tf
 TRAIN = """
@@ -52,28 +43,9 @@ lam.save("/out/lambda.keras")
 pytestmark = pytest.mark.timeout(COLD_TENSORFLOW_BUILD_S)  # TF_IMAGE may be built from nothing
 
 
-def ensure_tensorflow_image(docker_api, test_labels, tmp: Path) -> None:
-    """TF_IMAGE is the TensorFlow package layer of tensorflow-image: when missing, build the template's
-    LiteRT variant (its first stage installs TensorFlow; the build keeps that layer as TF_IMAGE), then
-    remove the built image and its stage leftovers."""
-    try:
-        docker_api.inspect_image(TF_IMAGE)
-        return
-    except docker.errors.ImageNotFound:
-        pass
-    build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "ctx", f"aicstest-keras-tf:{test_labels[TEST_LABEL]}",
-                                      test_labels)
-    try:
-        docker_api.inspect_image(TF_IMAGE)
-    finally:
-        with contextlib.suppress(Exception):
-            docker_api.remove_image(build.image_id, force=True)
-        remove_leftovers(build)
-
-
 @pytest.fixture(scope="module")
 def keras_files(docker_api, test_labels, tmp_path_factory):
-    ensure_tensorflow_image(docker_api, test_labels, tmp_path_factory.mktemp("tf-build"))
+    ensure_tensorflow_cache(docker_api, test_labels, tmp_path_factory.mktemp("tf-build"))
     out = tmp_path_factory.mktemp("keras")
     out.chmod(0o777)
     (out / "train.py").write_text(TRAIN)

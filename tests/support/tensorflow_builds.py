@@ -83,6 +83,64 @@ def build_context(context_dir: Path, tag: str, labels: dict) -> tuple[ImageBuild
     return build, lines, seconds
 
 
+def ensure_tensorflow_cache(docker_api, labels: dict, tmp: Path) -> str:
+    """The TensorFlow package layer (``CACHE_IMAGES["tensorflow"]``, to run TensorFlow code in): when
+    missing, build the template's LiteRT variant (its first stage installs TensorFlow and the build keeps
+    that layer), then remove the built image and its stage leftovers. Returns the image reference."""
+    import docker
+
+    ref = f"{CACHE_IMAGES['tensorflow']}:latest"
+    try:
+        docker_api.inspect_image(ref)
+        return ref
+    except docker.errors.ImageNotFound:
+        pass
+    build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "ctx", f"aicstest-tf-cache:{time.time_ns()}",
+                                      labels)
+    try:
+        docker_api.inspect_image(ref)
+    finally:
+        with contextlib.suppress(Exception):
+            docker_api.remove_image(build.image_id, force=True)
+        remove_leftovers(build)
+    return ref
+
+
+SMALL_TFLITE = """
+import sys
+sys.path.insert(0, "/dockerfiles/tensorflow-image")  # its train_demo finds ../sklearn-image and ../_serving
+import train_demo as t
+t.tf.keras.utils.set_random_seed(0)
+x, y = t.data()
+m = t.build_model()
+m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+m.fit(x[:t.TRAIN_ROWS], y[:t.TRAIN_ROWS], epochs=int(sys.argv[1]), batch_size=32, verbose=0)
+open("/out/digits.tflite", "wb").write(t.to_tflite(m))
+"""
+
+
+def small_tflite(docker_api, labels: dict, out: Path, epochs: int = 3) -> Path:
+    """The demo's CNN trained for a few epochs on load_digits rows 0-1499 and converted to .tflite, in a
+    container of the TensorFlow cache image (seconds, where the LiteRT demo's build trains for minutes):
+    a model file for cheap LiteRT images. Returns out/digits.tflite."""
+    tf_image = ensure_tensorflow_cache(docker_api, labels, out)
+    out.mkdir(parents=True, exist_ok=True)
+    out.chmod(0o777)
+    (out / "train.py").write_text(SMALL_TFLITE)
+    dockerfiles = get_template("tensorflow-image").directory.parent
+    c = docker_api.create_container(
+        tf_image, entrypoint=["/opt/venv/bin/python", "/out/train.py", str(epochs)], labels=labels, user="0",
+        host_config=docker_api.create_host_config(binds={str(out): {"bind": "/out", "mode": "rw"},
+                                                         str(dockerfiles): {"bind": "/dockerfiles", "mode": "ro"}}))
+    try:
+        docker_api.start(c["Id"])
+        code = docker_api.wait(c["Id"], timeout=600)["StatusCode"]
+        assert code == 0, docker_api.logs(c["Id"]).decode()[-3000:]
+    finally:
+        docker_api.remove_container(c["Id"], force=True)
+    return out / "digits.tflite"
+
+
 # A second model, unlike the demo: another seed and fewer epochs, trained in the full image.
 TRAIN_OTHER = """
 import sys
