@@ -1,8 +1,10 @@
 """Smoke runs of every benchmark in tests/perf: tiny arguments, one subprocess each, so none can rot.
 
-Each must exit 0 and print one JSON object with the keys its report is read for. The figures
-themselves are not checked here (a busy CI machine would make that flaky): the benchmarks measure,
-these tests only keep them runnable. They need the engine (skip without one, fail under
+Each must exit 0 and print one JSON object with the keys its report is read for. Timings are checked
+only for being there and in range (a busy CI machine would make more flaky): the benchmarks measure,
+these tests keep them runnable; what a working run must show is checked (every picture answered, none
+lost, a known model's accuracy). Benches whose real run builds a demo that trains for minutes are given
+a model file instead (--model, --litert-model); bench_swarm runs on the tests' own two-node swarm. They need the engine (skip without one, fail under
 REQUIRE_ENGINE=1); each benchmark labels and removes what it makes.
 """
 
@@ -116,3 +118,109 @@ def test_litert_arguments():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "--runs" in proc.stdout
+
+
+# -- benches that serve a model: a model file instead of the demo, whose build trains for minutes ----------
+
+
+@pytest.fixture(scope="module")
+def digits_joblib(tmp_path_factory) -> Path:
+    """A scikit-learn digits SVC (95 % on rows 1500-1796): sklearn-image serves it without training."""
+    from tests.support.model_files import save_joblib
+
+    return save_joblib(tmp_path_factory.mktemp("joblib"))
+
+
+@pytest.fixture(scope="module")
+def digits_tflite(docker_api, test_labels, tmp_path_factory) -> Path:
+    """The demo's CNN after 3 epochs as .tflite (about 20 s in the TensorFlow cache image)."""
+    from tests.support.tensorflow_builds import small_tflite
+
+    return small_tflite(docker_api, test_labels, tmp_path_factory.mktemp("tflite"))
+
+
+def share(value) -> bool:
+    return isinstance(value, int | float) and 0 <= value <= 1
+
+
+def test_volumes(engine_required):
+    r = run_bench("bench_volumes.py", "--volumes", "2", "--files", "20", "--upload-mb", "1", "--timeout", "30")
+    has_keys(r, "list_painted_ms", "sizes_filled_stall_ms", "browse_first_rows_ms", "upload_s", "download_s",
+             "transfer_stall_ms", "rss_peak_mb", "load_before", "load_after")
+    assert r["browse_rows"] == 20
+    assert r["upload_status"].startswith("Uploaded 1 file(s)"), r["upload_status"]
+    assert r["download_same_size"] is True
+    assert r["helper_removed"] is True, "the browser's helper container outlived the browser"
+    for key in ("list_painted_ms", "browse_first_rows_ms"):
+        assert 0 < r[key] < 30_000, (key, r[key])
+    for key in ("upload_s", "download_s"):
+        assert 0 < r[key] < 150, (key, r[key])
+    assert r["rss_peak_mb"] >= r["rss_before_mb"] > 0
+
+
+def test_demo_accuracy(engine_required, digits_joblib):
+    r = run_bench("bench_demo_accuracy.py", "--pictures", "20", "--model", str(digits_joblib))
+    has_keys(r, "held_back.typed.accuracy", "held_back.drawn.unsure", "held_back.all.wrong_and_sure",
+             "rows_1500_1796.accuracy", "off_distribution.blank_white.top", "off_distribution.photo_0.top",
+             "fonts", "build_seconds", "goals.held_back")
+    assert r["template"] == "sklearn-image"
+    held = r["held_back"]
+    assert held["all"]["n"] == 20 == held["typed"]["n"] + held["drawn"]["n"]
+    assert r["rows_1500_1796"]["n"] == 297
+    for part in (held["typed"], held["drawn"], held["all"], r["rows_1500_1796"]):
+        assert share(part["accuracy"]) and share(part["unsure"]), part
+    assert r["rows_1500_1796"]["accuracy"] >= 0.9, "the SVC labels 95 % of these rows: the bench misreads answers"
+    assert r["pass"] is (held["all"]["accuracy"] >= 0.95 and r["rows_1500_1796"]["accuracy"] >= 0.90)
+
+
+def test_evaluate(engine_required, digits_joblib):
+    r = run_bench("bench_evaluate.py", "--model", str(digits_joblib), "--pictures", "20", "--big", "30",
+                  "--runs", "1", "--pairs", "1", "--concurrency", "2")
+    has_keys(r, "cli_first_request_s.url", "cli_first_request_s.container", "pairs", "alone_pps", "window_pps",
+             "ratio", "max_stall_ms", "accuracy", "big.seconds", "rss_mb_10k", "goals", "load_average")
+    assert set(r["goals"]) == {"ratio>=0.8", "stall<50ms", "rss<300MB", "cli<0.5s"}, r["goals"]
+    assert r["qt_loaded_by_cli"] is False
+    assert len(r["pairs"]) == 1 and r["alone_pps"] > 0 and r["window_pps"] > 0 and r["ratio"] > 0
+    assert r["accuracy"] >= 0.9, "20 held-out digits the SVC knows: Evaluate lost or misread answers"
+    assert r["big"]["pictures"] == 30 and r["big"]["failed"] == 0
+    assert all(0 < s < 30 for s in r["cli_first_request_s"].values()), r["cli_first_request_s"]
+    assert 0 < r["rss_mb_10k"] < 4000
+
+
+def test_onnx(engine_required, digits_tflite):
+    r = run_bench("bench_onnx.py", "--runs", "1", "--seconds", "1", "--scan-mb", "1",
+                  "--litert-model", str(digits_tflite))
+    has_keys(r, "litert_build_s", "onnx_build_s", "litert_image_mb", "onnx_to_litert_ratio",
+             "litert_time_to_healthy_s.median", "onnx_time_to_healthy_s.runs", "litert_8_clients.pictures_per_s",
+             "onnx_8_clients.accuracy_rows_1500_1796", "scan_100mb_pickle.arrays.scan_s",
+             "scan_100mb_pickle.small_objects.mb", "load_average_after", "targets_met")
+    assert all(r["targets_met"].values()), r["targets_met"]  # else the bench exits 1
+    for kind in ("litert", "onnx"):
+        assert 0 < r[f"{kind}_time_to_healthy_s"]["median"] < 120
+        load = r[f"{kind}_8_clients"]
+        assert load["errors"] == 0 and load["pictures_per_s"] > 0, (kind, load)
+        assert share(load["accuracy_rows_1500_1796"])
+    assert r["litert_8_clients"]["accuracy_rows_1500_1796"] >= 0.5, "a 3-epoch CNN still knows most rows"
+    assert 100 < r["litert_image_mb"] < 2000
+    for scan in r["scan_100mb_pickle"].values():
+        assert 0.5 <= scan["mb"] <= 1.5 and scan["scan_s"] >= 0, scan
+
+
+def test_swarm(two_node_swarm, swarm_images, tmp_path):
+    """On the tests' own two-node swarm (tests/support/swarm_fixtures.py), never the main engine's."""
+    kept = tmp_path / "swarm.json"
+    kept.write_text(json.dumps(two_node_swarm.describe(swarm_images)))
+    r = run_bench("bench_swarm.py", "--reuse", str(kept), "--pictures", "8", "--failover-pictures", "8",
+                  "--clients", "2", "--scales", "2", timeout=300)
+    has_keys(r, "throughput.replicas_1.pictures_per_s", "throughput.replicas_4.throughput_ratio",
+             "failover.longest_gap_s", "failover.four_running_again_after_s", "cluster_page.event_to_row_median_ms",
+             "cluster_page.longest_ui_stall_ms", "load_before", "targets")
+    for n in (1, 2, 4):
+        tp = r["throughput"][f"replicas_{n}"]
+        assert tp["answered"] == 8 and tp["pictures_per_s"] > 0 and len(tp["nodes"]) >= 1, (n, tp)
+    assert len(r["throughput"]["replicas_4"]["nodes"]) == 2, "4 replicas over both nodes"
+    fo = r["failover"]
+    assert fo["pictures"] == 8 and fo["lost"] == 0 and fo["answered"] == 8, fo
+    assert 0 < fo["node_down_after_s"] <= fo["four_running_again_after_s"] < 300
+    page = r["cluster_page"]
+    assert page["scales"] == 2 and 0 <= page["event_to_row_median_ms"] <= page["event_to_row_max_ms"] < 10_000
