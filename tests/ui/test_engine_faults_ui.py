@@ -217,8 +217,9 @@ def test_stats_view_says_a_frozen_engine_follows_on_when_it_thaws_and_closes_at_
         worker = view.worker
         t0 = time.monotonic()
         view.close()
-        assert time.monotonic() - t0 < 0.2, "closing the view waits on the frozen engine"
-        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=2000)
+        # at once against the frozen engine (for ever); a second leaves room for a loaded machine
+        assert time.monotonic() - t0 < 1.0, "closing the view waits on the frozen engine"
+        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=5000)
     finally:
         d.send_signal(signal.SIGCONT)
     api.remove_container(c.id, force=True)
@@ -283,8 +284,8 @@ def test_exec_dialog_says_a_frozen_engine_runs_again_when_it_thaws_and_closes_at
         worker = dlg.worker
         t0 = time.monotonic()
         dlg.close()
-        assert time.monotonic() - t0 < 0.2, "closing the dialog waits on the frozen engine"
-        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=2000)
+        assert time.monotonic() - t0 < 1.0, "closing the dialog waits on the frozen engine"
+        qtbot.waitUntil(lambda: not worker.is_alive(), timeout=5000)
     finally:
         d.send_signal(signal.SIGCONT)
     api.remove_container(c.id, force=True)
@@ -329,7 +330,7 @@ def test_build_frozen_while_its_context_is_sent_fails_in_words_or_cancels_at_onc
         with qtbot.waitSignal(runner.finished, timeout=8000) as outcome:
             runner.cancel()
         assert outcome.args[0].status == "cancelled" and time.monotonic() - t0 < 6.0
-        assert runner._ended.wait(1), "the build's stream still waits on the frozen engine"
+        assert runner._ended.wait(5), "the build's stream still waits on the frozen engine"
     finally:
         d.send_signal(signal.SIGCONT)
     assert bugs == []
