@@ -98,8 +98,8 @@ def test_first_read_before_the_window_misses_no_change(qtbot, make_container, do
     try:
         assert w.session.has_loaded and row_of(w, c["name"]) is not None, "the lists read are shown at once"
         w.show()
-        qtbot.waitUntil(lambda: row_of(w, c["name"]).state == "running", timeout=3000)
-        qtbot.waitUntil(lambda: w.session._stream_up, timeout=3000)
+        qtbot.waitUntil(lambda: row_of(w, c["name"]).state == "running", timeout=10000)
+        qtbot.waitUntil(lambda: w.session._stream_up, timeout=10000)
         assert w.session.state == "connected" and not w.session._poll.isActive()
         assert True not in full_reads, "the first read was read again in full"
     finally:
