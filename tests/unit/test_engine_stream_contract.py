@@ -37,6 +37,7 @@ from gui.engine.streams import (
     raw_socket,
     shutdown_response,
 )
+from tests.support.waits import wait_until
 
 API = "1.41"
 HELLO = b"2024-01-01T00:00:00.000000000Z hello\n"
@@ -355,10 +356,12 @@ def test_a_request_still_sending_its_body_is_cut_by_its_connection(transport, tm
     upload = Upload()
     upload._hold_connections_of(api)
     t, box = _in_thread(lambda: api._post(api._url("/build"), data=b"x" * (16 << 20), stream=True))
-    time.sleep(0.5)
     try:
+        # connected (a loaded machine may take longer than a fixed sleep), then sending into full buffers
+        wait_until(lambda: is_connection(upload._held) and upload._held.sock is not None, 10,
+                   "the upload's connection held")
+        time.sleep(0.2)
         assert t.is_alive(), "the upload should block: the engine takes nothing"
-        assert is_connection(upload._held) and upload._held.sock is not None, upload._held
         t0 = time.monotonic()
         upload.close()
         t.join(2.0)
