@@ -217,15 +217,22 @@ class OnnxModel:
         options.intra_op_num_threads = max(1, int(os.environ.get("AICS_ONNX_THREADS", "1") or 1))
         self.path = path
         self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        first = self.session.get_inputs()[0]
+        inputs = self.session.get_inputs()
+        first = inputs[0]
         self.input_name = first.name
         self.input_type = np.float64 if first.type == "tensor(double)" else np.float32
         self.input_dims = [d if isinstance(d, int) and d > 0 else None for d in first.shape[1:]]
+        # A graph with one input per column (skl2onnx from a DataFrame, or initial_types of [None, 1]):
+        # each input gets its column of the rows, and the inputs' names are the feature names.
+        tabular = len(inputs) > 1 and all(len(i.shape or []) in (1, 2) for i in inputs)
+        self.columns = column_inputs(inputs) if tabular else []
+        if self.columns:
+            self.input_type, self.input_dims = np.float64, [len(self.columns)]
         self.output_names = [o.name for o in self.session.get_outputs()]
         scored = [o for o in self.session.get_outputs() if "float" in o.type or o.type.startswith("seq(map")]
         self.is_classifier = bool(scored) and not (len(self.output_names) == 1 and _one_column(scored[0]))
         self.n_features = self.input_dims[0] if len(self.input_dims) == 1 else None
-        self.feature_names: list[str] = []
+        self.feature_names: list[str] = [c.name for c in self.columns]
         meta = self.session.get_modelmeta().custom_metadata_map or {}
         self.labels = labels or [v.strip() for v in meta.get("labels", "").replace("\n", ",").split(",") if v.strip()]
         if not self.labels and self.is_classifier and all(self.input_dims):
@@ -248,6 +255,9 @@ class OnnxModel:
         return x
 
     def _run(self, x: np.ndarray) -> list:
+        if self.columns:
+            x = self._fit(x)
+            return self.session.run(None, {c.name: c.feed(x[:, i]) for i, c in enumerate(self.columns)})
         return self.session.run(None, {self.input_name: self._fit(x)})
 
     def scores(self, x: np.ndarray) -> np.ndarray:
@@ -275,6 +285,46 @@ class OnnxModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         out = self._run(x)[0]
         return np.asarray(out, dtype=np.float64).reshape(len(x), -1)[:, 0]
+
+
+# ONNX Runtime's input types a column of numbers may have, and the numpy type it is fed as.
+COLUMN_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
+                "tensor(int32)": np.int32, "tensor(int16)": np.int16, "tensor(int8)": np.int8,
+                "tensor(uint64)": np.uint64, "tensor(uint32)": np.uint32, "tensor(uint16)": np.uint16,
+                "tensor(uint8)": np.uint8}
+
+
+class ColumnInput:
+    """One input of a graph that takes one input per column: [N, 1] (or [N]) of a number type."""
+
+    def __init__(self, name: str, dtype, rank: int):
+        self.name, self.dtype, self.rank = name, np.dtype(dtype), rank
+
+    def feed(self, values: np.ndarray) -> np.ndarray:
+        """The column as this input takes it; integers must be whole and in the type's range."""
+        if self.dtype.kind in "iu":
+            info = np.iinfo(self.dtype)
+            if not np.all(values == np.round(values)) or values.min() < info.min or values.max() > info.max:
+                raise ModelError(f"{self.name} takes whole numbers ({self.dtype.name})")
+        column = values.astype(self.dtype)
+        return column.reshape(-1, 1) if self.rank == 2 else column
+
+
+def column_inputs(inputs) -> list[ColumnInput]:
+    """The graph's inputs as columns, in the graph's order; ModelError (said by the build's check too)
+    when one is not a column of numbers."""
+    columns = []
+    for i in inputs:
+        shape = list(i.shape or [])
+        if len(shape) not in (1, 2) or (len(shape) == 2 and isinstance(shape[1], int) and shape[1] != 1):
+            raise ModelError(f"the graph has {len(inputs)} inputs, and {i.name} takes {i.type} {shape}, not "
+                             "one column [N, 1]: with several inputs, each must be one column of the rows")
+        if i.type not in COLUMN_TYPES:
+            raise ModelError(f"the column {i.name} takes {i.type} values, but rows hold numbers: only float, "
+                             "double and integer columns can be served; encode the column as numbers (e.g. "
+                             "scikit-learn's OrdinalEncoder) before converting the model")
+        columns.append(ColumnInput(i.name, COLUMN_TYPES[i.type], len(shape)))
+    return columns
 
 
 def _fits(shape: tuple, dims: list) -> bool:

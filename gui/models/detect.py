@@ -337,9 +337,15 @@ def _onnx_or_nothing(p: Path, head: bytes, size: int) -> ModelInfo:
     if not labels and graph.metadata.get("labels"):
         labels = tuple(v.strip() for v in graph.metadata["labels"].replace("\n", ",").split(",") if v.strip())
     outs = ", ".join(f"{o.name} {o.elem_type}" for o in graph.outputs)
+    takes = f"input {first.name} {first.elem_type} {_shape_text(dims)}"
+    if _columns(graph):
+        types = sorted({t.elem_type for t in graph.inputs})
+        takes = f"one input per column, {len(graph.inputs)} columns ({', '.join(types)})"
     summary = (f"ONNX model{' from ' + graph.producer if graph.producer else ''}, opset "
-               f"{graph.opsets.get('ai.onnx', '?')}: input {first.name} {first.elem_type} {_shape_text(dims)}; "
+               f"{graph.opsets.get('ai.onnx', '?')}: {takes}; "
                f"outputs {outs}" + (f"; {len(labels)} classes" if labels else ""))
+    if _columns(graph):
+        return _with_labels(_onnx_columns(p, graph, labels, summary), p)
     if _takes_rows(graph, dims):
         return _with_labels(_onnx_rows(p, graph, dims, labels, summary), p)
     hwc = _picture(dims)
@@ -378,6 +384,36 @@ def _takes_rows(graph, dims: tuple) -> bool:
     return _one_number(graph) or hwc is None or min(hwc[:2]) < 8
 
 
+COLUMN_TYPES = ("float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def _columns(graph) -> bool:
+    """One input per column (skl2onnx from a DataFrame, or initial_types of [None, 1] each): several
+    inputs, each [N] or [N, k]."""
+    return len(graph.inputs) > 1 and all(len(t.shape) in (1, 2) for t in graph.inputs)
+
+
+def _onnx_columns(p: Path, graph, labels: tuple, summary: str) -> ModelInfo:
+    """The onnx-tabular form of a graph that takes one input per column: the inputs' names are the
+    features (the server feeds each input its column of the rows, in the graph's order)."""
+    task = "tabular-regression" if _one_number(graph) else "tabular-classification"
+    names = [t.name for t in graph.inputs]
+    hints = []
+    wide = [f"{t.name} {_shape_text(t.shape[1:])}" for t in graph.inputs
+            if len(t.shape) == 2 and isinstance(t.shape[1], int) and t.shape[1] != 1]
+    if wide:
+        hints.append(f"Inputs that are not one column: {', '.join(wide)}; the server gives each input one column, "
+                     "so the build will fail.")
+    other = [f"{t.name} ({t.elem_type})" for t in graph.inputs if t.elem_type not in COLUMN_TYPES]
+    if other:
+        hints.append(f"Columns that are not numbers: {', '.join(other)}; rows hold numbers, so the build will fail: "
+                     "encode them as numbers (e.g. OrdinalEncoder) before converting the model.")
+    return ModelInfo(path=str(p), format="onnx", summary=summary, template="onnx-tabular", task=task,
+                     input_shape=(len(names),), input_type=", ".join(sorted({t.elem_type for t in graph.inputs})),
+                     labels=() if task == "tabular-regression" else labels,
+                     values={"model": str(p), "task": task, "features": names}, hints=tuple(hints))
+
+
 def _feature_names(graph, p: Path) -> tuple[str, list[str]]:
     """(where from, names): the metadata's "features" or "feature_names", else features.txt beside."""
     for key in FEATURE_KEYS:
@@ -411,8 +447,8 @@ def _onnx_rows(p: Path, graph, dims: tuple, labels: tuple, summary: str) -> Mode
         hints.append(f"The input is {first.elem_type}: the server sends float rows, so the build will fail; "
                      "convert the model with a float input.")
     if len(graph.inputs) > 1:
-        hints.append(f"The graph has {len(graph.inputs)} inputs; rows go to the first ({first.name}) only: convert "
-                     "with one input of all columns (skl2onnx: to_onnx(model, X.astype(numpy.float32))).")
+        hints.append(f"The graph has {len(graph.inputs)} inputs, not all of them columns: the server takes rows "
+                     "for one input, or one column [N, 1] per input, so the build will fail.")
     return ModelInfo(path=str(p), format="onnx", summary=summary, template="onnx-tabular", task=task,
                      input_shape=dims, input_type=first.elem_type,
                      labels=() if task == "tabular-regression" else labels, values=values, hints=tuple(hints))

@@ -1,6 +1,7 @@
 """Real model files for the model tests, made here (nothing downloaded): a scikit-learn digits
 classifier trained on load_digits rows 0-1499, saved with pickle, joblib and skops and converted with
-skl2onnx; models of table rows (diabetes, iris) converted with skl2onnx; and a pickle whose __reduce__ would create a marker file when loaded."""
+skl2onnx; models of table rows (diabetes, iris) converted with skl2onnx, with one input of all columns
+or one input per column; and a pickle whose __reduce__ would create a marker file when loaded."""
 
 from __future__ import annotations
 
@@ -93,6 +94,45 @@ def save_table_onnx(folder: Path, kind: str, name: str = "", metadata: dict | No
         helper.set_model_props(onx, metadata)
     path = Path(folder) / (name or f"{kind}.onnx")
     path.write_bytes(onx.SerializeToString())
+    return path
+
+
+IRIS_COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+@lru_cache(maxsize=2)
+def column_model(kind: str):
+    """(model, rows, column names, class names) for a graph of one input per column: a scaler and Ridge on
+    load_diabetes whose "sex" column is 0/1 ("regressor", served as an int64 column), or a scaler and
+    LogisticRegression on iris ("classifier", float columns)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.datasets import load_diabetes, load_iris
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "regressor":
+        data = load_diabetes()
+        rows = data.data.copy()
+        rows[:, 1] = rows[:, 1] > 0
+        model = make_pipeline(ColumnTransformer([("all", StandardScaler(), list(range(10)))]), Ridge(alpha=0.1))
+        return model.fit(rows, data.target), rows, list(data.feature_names), []
+    data = load_iris()
+    model = make_pipeline(ColumnTransformer([("all", StandardScaler(), [0, 1, 2, 3])]),
+                          LogisticRegression(max_iter=2000))
+    return model.fit(data.data, data.target), data.data, list(IRIS_COLUMNS), list(data.target_names)
+
+
+def save_column_onnx(folder: Path, kind: str, name: str = "") -> Path:
+    """`column_model(kind)` converted as from a DataFrame: to_onnx(model, initial_types=[(column,
+    FloatTensorType([None, 1])), ...]), the regressor's "sex" an Int64TensorType column."""
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    model, _, columns, _ = column_model(kind)
+    types = [(c, Int64TensorType([None, 1]) if c == "sex" else FloatTensorType([None, 1])) for c in columns]
+    path = Path(folder) / (name or f"{kind}-columns.onnx")
+    path.write_bytes(to_onnx(model, initial_types=types, target_opset=17).SerializeToString())
     return path
 
 

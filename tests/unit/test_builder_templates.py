@@ -241,7 +241,8 @@ def test_onnx_tabular_takes_its_task_from_the_form(tmp_path):
     text = render_dockerfile(t, values)
     assert 'ai-container-studio.task="tabular-classification"' in text
     assert 'ai-container-studio.template="onnx-tabular"' in text
-    assert "/opt/aics/model/model.onnx 3\n" in text  # the check step compares the graph's width with 3 names
+    # the check step compares the graph's width (or its column inputs' names) with the names
+    assert 'RUN python3 /opt/aics/check_rows.py /opt/aics/model/model.onnx "a" "b" "c"\n' in text
     assert [w for w in lint_dockerfile(text) if w.severity == "error"] == []
     ctx = assemble_context(t, values, tmp_path / "ctx")
     config = json.loads((ctx.directory / "serving.json").read_text())

@@ -15,6 +15,8 @@ from onnx import TensorProto, helper
 from gui.models import NotAModel, inspect_model
 from gui.models.onnx_graph import read_onnx
 from tests.support.model_files import (
+    IRIS_COLUMNS,
+    save_column_onnx,
     save_joblib,
     save_malicious,
     save_onnx,
@@ -275,3 +277,53 @@ def test_every_field_a_drop_fills_is_named_in_filled_fields(tmp_path):
         template = get_template(info.template)
         assert set(info.values) <= set(FILLED_FIELDS), (path, info.values)
         assert set(info.values) <= {f.name for f in template.build_fields}, (path, info.values)
+
+
+def test_a_graph_of_one_input_per_column_names_its_features_by_its_inputs(tmp_path):
+    """skl2onnx from a DataFrame (initial_types of [None, 1] each): onnx-tabular, the inputs' names as the
+    feature names; an int64 column is served too, a string column gets a hint that the build will fail."""
+    info = inspect_model(save_column_onnx(tmp_path, "regressor"))
+    names = table_model("regressor")[2]
+    assert (info.template, info.task, info.input_shape) == ("onnx-tabular", "tabular-regression", (10,))
+    assert info.values == {"model": info.path, "task": "tabular-regression", "features": names}
+    assert "one input per column, 10 columns (float32, int64)" in info.summary and info.hints == ()
+    (tmp_path / "labels.txt").write_text("setosa\nversicolor\nvirginica\n")
+    info = inspect_model(save_column_onnx(tmp_path, "classifier"))
+    assert (info.task, info.values["features"]) == ("tabular-classification", IRIS_COLUMNS)
+    assert info.labels == ("setosa", "versicolor", "virginica") and info.hints == ()
+
+    inputs = [helper.make_tensor_value_info("width", TensorProto.FLOAT, ["n", 1]),
+              helper.make_tensor_value_info("city", TensorProto.STRING, ["n", 1]),
+              helper.make_tensor_value_info("pair", TensorProto.FLOAT, ["n", 2])]
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1])
+    graph = helper.make_graph([helper.make_node("Identity", ["width"], ["y"])], "g", inputs, [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "city.onnx"))
+    info = inspect_model(tmp_path / "city.onnx")
+    assert info.template == "onnx-tabular" and info.values["features"] == ["width", "city", "pair"]
+    assert any("not numbers: city (string)" in h and "build will fail" in h for h in info.hints), info.hints
+    assert any("not one column: pair [N, 2]" in h for h in info.hints), info.hints
+
+
+def test_the_server_feeds_each_column_input_its_column():
+    """backends.column_inputs / ColumnInput.feed, without ONNX Runtime: the types, shapes and whole numbers."""
+    from types import SimpleNamespace as Input
+
+    from tests.unit.test_skops_trust import server_backends
+
+    backends = server_backends()
+    columns = backends.column_inputs([Input(name="a", type="tensor(float)", shape=[None, 1]),
+                                      Input(name="n", type="tensor(int64)", shape=["batch", 1]),
+                                      Input(name="d", type="tensor(double)", shape=[None])])
+    rows = np.array([[0.5, 3.0, 1.25], [1.5, -2.0, 2.5]])
+    fed = [c.feed(rows[:, i]) for i, c in enumerate(columns)]
+    assert [f.dtype.name for f in fed] == ["float32", "int64", "float64"]
+    assert [f.shape for f in fed] == [(2, 1), (2, 1), (2,)]
+    assert fed[1].ravel().tolist() == [3, -2]
+    with pytest.raises(backends.ModelError, match="n takes whole numbers"):
+        columns[1].feed(np.array([1.5, 2.0]))
+    with pytest.raises(backends.ModelError, match=r"column city takes tensor\(string\) values.*only float, double and"):
+        backends.column_inputs([Input(name="a", type="tensor(float)", shape=[None, 1]),
+                                Input(name="city", type="tensor(string)", shape=[None, 1])])
+    with pytest.raises(backends.ModelError, match="pair takes tensor\\(float\\) \\[None, 2\\], not one column"):
+        backends.column_inputs([Input(name="a", type="tensor(float)", shape=[None, 1]),
+                                Input(name="pair", type="tensor(float)", shape=[None, 2])])
