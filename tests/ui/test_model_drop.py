@@ -23,6 +23,7 @@ from tests.support.build_page import build_window_fixture, tags_fixture  # noqa:
 from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.model_files import (
     TEST_ROWS,
+    save_column_onnx,
     save_joblib,
     save_malicious,
     save_onnx,
@@ -276,6 +277,14 @@ def test_dropped_onnx_model_of_table_rows_picks_onnx_tabular_with_its_features(w
     assert page.template.name == "onnx-tabular" and values["task"] == "tabular-regression"
     assert values["features"] == [f"x{i}" for i in range(10)] and values["model"] == str(path)
     assert md.hints.isVisible() and "takes 10 values a row" in md.hints.text()
+
+    # One input per column (skl2onnx from a DataFrame): the inputs' names are the features, nothing to check.
+    path = save_column_onnx(tmp_path, "regressor")
+    read(qtbot, page, path)
+    values = page.template.clean_build(page.form.build_values())
+    assert page.template.name == "onnx-tabular" and "one input per column, 10 columns" in md.summary.text()
+    assert values["features"] == table_model("regressor")[2] and values["task"] == "tabular-regression"
+    assert not md.hints.isVisible() and md.problems() == [] and page.build_button.isEnabled()
 
 
 def test_trusting_a_skops_file_fills_the_types_the_image_will_load(window, qtbot, tags, tmp_path):
