@@ -4,6 +4,10 @@ The engine sends a non-tty container's log multiplexed (an 8-byte header before 
 stdout or stderr) and a tty container's log raw; both arrive as HTTP chunks, one per log line.
 Reading the socket with large reads and decoding chunks and frames here keeps up with a
 container that writes ~200,000 lines a second, which one read per chunk does not.
+
+A followed log may be quiet for long, and a frozen engine (SIGSTOP, overloaded) is silent too: after
+``idle_timeout`` seconds without a line the CancellableStream watchdog pings the engine, and only an
+engine that does not answer ends the follow (a LogEnded with ``engine_lost``).
 """
 
 from __future__ import annotations
@@ -17,12 +21,21 @@ from typing import IO
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
 from gui.engine.state import container_state, ended_message
-from gui.engine.streams import CancellableStream, interrupt_response, open_stream, shutdown_response
+from gui.engine.streams import (
+    PING_TIMEOUT,
+    CancellableStream,
+    interrupt_connection,
+    interrupt_response,
+    is_connection,
+    open_stream,
+    shutdown_response,
+)
 
 BATCH_SECONDS = 0.05  # deliver lines at most this often
 MAX_BATCH = 50_000  # ... or as soon as this many are waiting
 READ_SIZE = 256 * 1024
 STDERR = 2
+IDLE_TIMEOUT = 10.0  # seconds without a line before a follow asks whether the engine is still there
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,9 @@ class LogReader(CancellableStream):
         self.ended_cleanly = False  # the engine ended the response (not close(), not an error)
 
     def _cut(self, held) -> None:
+        if is_connection(held):  # the engine has not answered yet
+            interrupt_connection(held)
+            return
         api, res = held
         if not interrupt_response(res):  # no socket to shut down: close it under the reader
             shutdown_response(api, res)
@@ -221,7 +237,13 @@ class LogReader(CancellableStream):
 
     def __iter__(self) -> Iterator[LogBatch]:
         tty = self.tty if self.tty is not None else _is_tty(self.engine, self.container_id)
-        api, res, read, chunked = open_stream(self.engine, self.PATH, self.container_id, self.params())
+        try:
+            api, res, read, chunked = open_stream(self.engine, self.PATH, self.container_id, self.params(),
+                                                  holder=self)
+        except EngineError:
+            if self.closed:  # closed while the engine had not answered (frozen?)
+                return
+            raise
         if not self._hold((api, res)):
             shutdown_response(api, res)
             return
@@ -310,32 +332,49 @@ class LogFollower(CancellableStream):
     """
 
     def __init__(self, engine: Engine, container_id: str, tail: int | str = 1000, timestamps: bool = True,
-                 after_stamp: str = ""):
+                 after_stamp: str = "", idle_timeout: float = IDLE_TIMEOUT):
         super().__init__()
         self.engine = engine
         self.container_id = container_id
         self.tail = tail
         self.timestamps = timestamps
         self.after_stamp = after_stamp
+        self.idle_timeout = idle_timeout
+
+    def _stall(self) -> LogEnded:
+        return LogEnded(f"Docker Engine at {self.engine.url} stopped answering: no log line for {self.idle_timeout:g} s "
+                        "and the engine did not answer a ping (frozen or overloaded?).", engine_lost=True)
 
     def __iter__(self) -> Iterator[LogBatch | LogEnded]:
+        self._watch(self.engine, self.idle_timeout, f"log-watchdog-{self.container_id[:12]}")
+        try:
+            yield from self._follow()
+        finally:
+            self._end_watch()
+
+    def _follow(self) -> Iterator[LogBatch | LogEnded]:
         since: str | None = stamp_to_since(self.after_stamp) if self.after_stamp else None
         last_stamp = self.after_stamp
         tail: int | str = "all" if self.after_stamp else self.tail
         reopened = 0
         try:
+            self.engine.ping(timeout=PING_TIMEOUT)  # a frozen engine would hold the call below 15 s
             tty = _is_tty(self.engine, self.container_id)
         except EngineError as exc:
-            yield LogEnded(str(exc) if exc.kind != "not_found" else "container was removed",
-                           engine_lost=exc.connection_lost)
+            if not self.closed:
+                yield LogEnded(str(exc) if exc.kind != "not_found" else "container was removed",
+                               engine_lost=exc.connection_lost)
             return
         while not self.closed:
             reader = LogReader(self.engine, self.container_id, follow=True, timestamps=True, tail=tail,
                                since=since, tty=tty)
-            if not self._hold(reader):  # the reader is what close() closes
+            if not self._hold(reader):  # the reader is what close() (and the watchdog) closes
+                if self.stalled and not self.closed:
+                    yield self._stall()
                 return
             try:
                 for batch in reader:
+                    self._heard()
                     if since and last_stamp:  # reopened: drop lines already delivered
                         keep = [i for i, s in enumerate(batch.stamps) if s > last_stamp]
                         if len(keep) != len(batch):
@@ -349,9 +388,12 @@ class LogFollower(CancellableStream):
             except EngineError as exc:
                 if self.closed:
                     return
-                yield self._why(exc)
+                yield self._stall() if self.stalled else self._why(exc)
                 return
             if self.closed:
+                return
+            if self.stalled:
+                yield self._stall()
                 return
             try:
                 state, code = container_state(self.engine, self.container_id)

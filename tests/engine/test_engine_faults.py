@@ -193,6 +193,43 @@ def test_followed_log_ends_with_log_ended_when_the_engine_is_killed(daemon):
     api.remove_container(c["Id"], force=True)
 
 
+def test_followed_log_on_a_frozen_engine_ends_in_words_and_a_quiet_one_goes_on(daemon):
+    d, api, engine = daemon
+    quiet = api.create_container("aics-test/busybox:latest", ["sh", "-c", "sleep 2; echo done; sleep 600"])
+    api.start(quiet["Id"])
+    drain = Drain(LogFollower(engine, quiet["Id"], tail=0, idle_timeout=0.5))
+    done = drain.wait_for(lambda item: isinstance(item, LogBatch) and len(item))
+    assert done.texts == ["done"], "a quiet log of a live engine goes on"
+    c = api.create_container("aics-test/busybox:latest", COUNTER)
+    api.start(c["Id"])
+    drain = Drain(LogFollower(engine, c["Id"], tail=0, idle_timeout=1.0))
+    drain.wait_for(lambda item: isinstance(item, LogBatch) and len(item))
+    d.freeze()
+    try:
+        t0 = time.monotonic()
+        ended = drain.wait_for(lambda item: isinstance(item, LogEnded), timeout=10)
+        assert time.monotonic() - t0 < 1.0 + 3.0 + 2.0
+        assert drain.ended.wait(2) and drain.error is None, drain.error
+        assert ended.engine_lost and ended.message == (
+            f"Docker Engine at {d.url} stopped answering: no log line for 1 s and the engine did not answer a ping "
+            "(frozen or overloaded?).")
+        opened_frozen = Drain(LogFollower(engine, c["Id"], tail=0))
+        ended = opened_frozen.wait_for(lambda item: isinstance(item, LogEnded), timeout=3.0 + 2.0)
+        assert ended.engine_lost and d.url in ended.message
+        closed = LogFollower(engine, c["Id"], tail=0)
+        closed_drain = Drain(closed)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        closed.close()
+        assert time.monotonic() - t0 < 0.1
+        assert closed_drain.ended.wait(3.0), "a log follow waiting on the frozen engine does not end"
+        assert closed_drain.items.empty() and closed_drain.error is None
+    finally:
+        d.send_signal(signal.SIGCONT)
+    for cid in (quiet["Id"], c["Id"]):
+        api.remove_container(cid, force=True)
+
+
 # -- stats and exec streams, and a build frozen while its context is sent -----------------------------
 
 def sleeper(api) -> str:

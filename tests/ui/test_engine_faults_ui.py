@@ -117,6 +117,38 @@ def test_log_view_follows_on_after_the_engine_was_killed_and_is_back(daemon, qtb
     assert bugs == []
 
 
+def test_log_view_says_a_frozen_engine_and_follows_on_when_it_thaws(daemon, qtbot, bugs):
+    from gui.qt.containers.logs import LogsView
+
+    d, api = daemon
+    c = api.create_container("aics-test/busybox:latest", COUNTER, name="counter")
+    api.start(c["Id"])
+    engine = Engine(resolve_engine(d.url))
+    view = LogsView(engine, container_info(api.containers(filters={"id": c["Id"]})[0]))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.received >= 5, timeout=5000)
+    d.freeze()
+    try:
+        qtbot.waitUntil(lambda: "stopped answering" in view.state.text(), timeout=20000)
+        assert view.state.text() == (f"Docker Engine at {d.url} stopped answering: no log line for 10 s and the "
+                                     "engine did not answer a ping (frozen or overloaded?).")
+        assert view.error.isHidden(), "the view shows no error: it waits for the engine"
+        received = view.received
+        d.send_signal(signal.SIGCONT)
+        mark = re.compile(r"^──── engine unreachable from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d ────$")
+        qtbot.waitUntil(lambda: any(mark.match(t) for t in view.lines.texts), timeout=30000)
+        qtbot.waitUntil(lambda: view.received >= received + 5, timeout=10000)
+        stamps = [s for s in view.lines.stamps if s]
+        assert stamps == sorted(set(stamps)), "no line shown twice, none out of order"
+        assert view.state.text() == "Following…"
+    finally:
+        d.send_signal(signal.SIGCONT)
+    view.stop()
+    api.remove_container(c["Id"], force=True)
+    engine.close()
+    assert bugs == []
+
+
 def runner_on(d, tag: str, qtbot):
     """A BuildRunner of a slow Dockerfile on the private dockerd, started; returns once its step runs."""
     from gui.builder import get_template
