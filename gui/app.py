@@ -232,9 +232,24 @@ def main(argv: list[str] | None = None) -> int:
         LoadedProbe(window, _START)  # reports once the shown list painted the loaded rows
     window.show()
     code = app.exec()
-    window.session.close()
+    close_down(window)
     settings.sync()
     return code
+
+
+HELPER_WAIT_S = 5.0  # at the most, on the way out, for a closed volume browser's helper to be removed
+
+
+def close_down(window) -> None:
+    """After the event loop: the session's streams end, and what closed windows still do on the engine
+    is waited for (a few seconds at most): run() leaves with os._exit, which would cut a volume browser's
+    helper removal under way, and a helper left running holds its volume for ever."""
+    if window.isVisible():  # the app quit without the window's close (SIGTERM, logout): close it the same way
+        window.close()
+    window.session.close()
+    browser = sys.modules.get("gui.qt.volumes.browser")  # loaded only once a volume was browsed
+    if browser is not None:
+        browser.wait_for_helpers(HELPER_WAIT_S)
 
 
 def run() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
+import pytest
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from gui.engine import disk as disk_engine
@@ -139,6 +140,31 @@ def test_a_browser_leaves_no_helper_container_however_it_closes(window, qtbot, d
         assert [c["Id"] for c in browser_helpers_on(docker_api, vol)] == [browser.helper_id]
         window.close()
         qtbot.waitUntil(lambda: browser_helpers_on(docker_api, vol) == [], timeout=10000)
+    finally:
+        for c in browser_helpers_on(docker_api, vol):
+            docker_api.remove_container(c["Id"], force=True)
+        docker_api.remove_volume(vol, force=True)
+
+
+@pytest.mark.parametrize("how", ["window closed", "quit signal"])
+def test_quitting_with_a_browser_open_waits_for_its_helper_to_go(window, qtbot, docker_api, test_labels,
+                                                                 unique_name, how):
+    """The app leaves with os._exit (gui.app.run) right after close_down: a helper removal still under way
+    on a worker thread was cut, and the helper (a shell loop) ran on, holding its volume, for ever. SIGTERM
+    quits the event loop without the window's close, which closes the browsers."""
+    from gui.app import close_down
+
+    page = window.volumes_page
+    window.pages.setCurrentWidget(page)
+    vol = unique_name("vol")
+    docker_api.create_volume(vol, labels=test_labels)
+    try:
+        browser = page.browse(vol)
+        qtbot.waitUntil(lambda: bool(browser.helper_id) and "empty" in browser.status.text(), timeout=20000)
+        if how == "window closed":
+            window.close()
+        close_down(window)  # what main() does once the event loop has returned, before os._exit
+        assert browser_helpers_on(docker_api, vol) == [], "the helper outlives the app"
     finally:
         for c in browser_helpers_on(docker_api, vol):
             docker_api.remove_container(c["Id"], force=True)

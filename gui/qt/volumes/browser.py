@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import posixpath
+import threading
+from concurrent.futures import Future, wait
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -31,6 +33,33 @@ from gui.qt.common.table_models import exact_time, human_size
 from gui.qt.common.tasks import Op, Task, message_of, shared_pool, unless_bug
 
 PathRole = Qt.ItemDataRole.UserRole + 1
+
+# Helpers of browsers still starting or being removed: the app waits for them on its way out (gui.app
+# close_down), whose os._exit would otherwise cut a removal (a helper left running holds its volume).
+_pending: set[Future] = set()
+_pending_lock = threading.Lock()
+
+
+def _track(work: Future | None) -> None:
+    if work is None:
+        return
+    with _pending_lock:
+        _pending.add(work)
+    work.add_done_callback(_forget)
+
+
+def _forget(work: Future) -> None:
+    with _pending_lock:
+        _pending.discard(work)
+
+
+def wait_for_helpers(timeout: float) -> None:
+    """Wait until the helpers of closed browsers are removed (and those still starting have removed
+    themselves), ``timeout`` seconds at most: blocks, so only for the app's exit."""
+    with _pending_lock:
+        pending = list(_pending)
+    if pending:
+        wait(pending, timeout=timeout)
 
 
 class VolumeBrowser(QWidget):
@@ -93,6 +122,7 @@ class VolumeBrowser(QWidget):
         helper.done.connect(self._on_helper)
         helper.failed.connect(unless_bug(lambda _exc: self.open_folder("")))  # one-shot helpers then
         helper.start()
+        _track(helper.future)  # closed meanwhile, the start removes its helper
 
     def _on_helper(self, helper_id: str) -> None:
         self.helper_id = helper_id
@@ -101,7 +131,7 @@ class VolumeBrowser(QWidget):
     def closeEvent(self, event) -> None:
         # Removed off the UI thread, even after this window is gone; also when the helper is still starting.
         self.helper_id = ""
-        shared_pool().submit(self.helper.close)
+        _track(shared_pool().submit(self.helper.close))
         super().closeEvent(event)
 
     # -- listing ----------------------------------------------------------------------------
