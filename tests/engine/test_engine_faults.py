@@ -214,15 +214,15 @@ def test_followed_log_on_a_frozen_engine_ends_in_words_and_a_quiet_one_goes_on(d
             f"Docker Engine at {d.url} stopped answering: no log line for 1 s and the engine did not answer a ping "
             "(frozen or overloaded?).")
         opened_frozen = Drain(LogFollower(engine, c["Id"], tail=0))
-        ended = opened_frozen.wait_for(lambda item: isinstance(item, LogEnded), timeout=3.0 + 2.0)
+        ended = opened_frozen.wait_for(lambda item: isinstance(item, LogEnded), timeout=3.0 + 5.0)
         assert ended.engine_lost and d.url in ended.message
         closed = LogFollower(engine, c["Id"], tail=0)
         closed_drain = Drain(closed)
         time.sleep(0.5)
         t0 = time.monotonic()
         closed.close()
-        assert time.monotonic() - t0 < 0.1
-        assert closed_drain.ended.wait(3.0), "a log follow waiting on the frozen engine does not end"
+        assert time.monotonic() - t0 < 1.0  # at once against its 10 s watchdog, with room for a loaded machine
+        assert closed_drain.ended.wait(5.0), "a log follow waiting on the frozen engine does not end"
         assert closed_drain.items.empty() and closed_drain.error is None
     finally:
         d.send_signal(signal.SIGCONT)

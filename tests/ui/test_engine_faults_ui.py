@@ -96,7 +96,7 @@ def test_log_view_follows_on_after_the_engine_was_killed_and_is_back(daemon, qtb
     engine = Engine(resolve_engine(d.url))
     view = LogsView(engine, container_info(api.containers(filters={"id": c["Id"]})[0]))
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.received >= 5, timeout=5000)
+    qtbot.waitUntil(lambda: view.received >= 5, timeout=15000)
 
     d.crash()
     qtbot.waitUntil(lambda: d.url in view.state.text(), timeout=10000)
@@ -126,7 +126,7 @@ def test_log_view_says_a_frozen_engine_and_follows_on_when_it_thaws(daemon, qtbo
     engine = Engine(resolve_engine(d.url))
     view = LogsView(engine, container_info(api.containers(filters={"id": c["Id"]})[0]))
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.received >= 5, timeout=5000)
+    qtbot.waitUntil(lambda: view.received >= 5, timeout=15000)
     d.freeze()
     try:
         qtbot.waitUntil(lambda: "stopped answering" in view.state.text(), timeout=20000)
