@@ -134,12 +134,12 @@ class ClusterPage(QWidget):
             ("nodeRemove", "Remove node…", self.remove_node)))
 
         # -- services ---------------------------------------------------------------------------
-        self.services_list = ListPage(ServiceTableModel(self), "clusterView", "service", 0, self)
+        self.services_list = ListPage(ServiceTableModel(self), "clusterView", "service", 0, self,
+                                      sort_order=Qt.SortOrder.AscendingOrder)  # by name, A to Z
         self.services_list.main_window = window
         self.services = self.services_list.model
         self.view = self.services_list.view
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.service_bar = QToolBar(self)
         self.service_bar.setObjectName("clusterServiceToolbar")
         self.service_actions = self._actions(self.service_bar, (

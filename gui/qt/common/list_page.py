@@ -55,9 +55,18 @@ def fit_columns(view) -> None:
 
 
 class ListPage(QWidget):
+    """A live list with a toolbar, a filter box and a count. It opens sorted by ``sort_column`` in
+    ``sort_order``: newest first by default (Containers, Images, sorted by when they were made); a page
+    sorted by name sets ``sort_order = Qt.SortOrder.AscendingOrder`` (A to Z, as Docker Desktop and
+    Portainer list volumes and networks). A click on a header still sorts by that column."""
+
+    sort_order = Qt.SortOrder.DescendingOrder
+
     def __init__(self, model: RecordTableModel, view_name: str, noun: str, sort_column: int, parent=None,
-                 proxy: RecordFilterProxy | None = None):
+                 proxy: RecordFilterProxy | None = None, sort_order: Qt.SortOrder | None = None):
         super().__init__(parent)
+        if sort_order is not None:  # a ListPage made as it is (the cluster's services), not a subclass
+            self.sort_order = sort_order
         self.model = model
         self.noun = noun
         if proxy is None:  # else one that already shows ``model``, with rows of its own (compose projects)
@@ -69,7 +78,7 @@ class ListPage(QWidget):
         self.view.setObjectName(view_name)
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
+        self.view.sortByColumn(sort_column, self.sort_order)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -124,6 +124,7 @@ class ConnectDialog(_Form):
 
 class NetworksPage(ListPage):
     statusMessage = Signal(str)
+    sort_order = Qt.SortOrder.AscendingOrder  # by name, A to Z
 
     def __init__(self, window, parent=None):
         super().__init__(NetworkTableModel(), "networksView", "network", 0, parent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -152,6 +152,7 @@ class CreateVolumeDialog(QDialog):
 
 class VolumesPage(ListPage):
     statusMessage = Signal(str)
+    sort_order = Qt.SortOrder.AscendingOrder  # by name, A to Z
 
     def __init__(self, window, parent=None):
         super().__init__(VolumeTableModel(), "volumesView", "volume", 0, parent)
