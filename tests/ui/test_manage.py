@@ -149,11 +149,11 @@ def open_run_dialog(w, qtbot, image):
     return page.last_dialog
 
 
-def test_run_dialog_runs_with_ports_env_and_shows_docker_run(window, qtbot, busybox_image, unique_name,
+def test_run_dialog_runs_with_ports_env_and_shows_docker_run(window, qtbot, busybox_image, app_container_name,
                                                              docker_api, tmp_path):
     w = window
     dlg = open_run_dialog(w, qtbot, busybox_image)
-    name = unique_name("run")
+    name = app_container_name("run")
     dlg.name.setText(name)
     dlg.ports.add_row("127.0.0.1", "", "80", "tcp")
     dlg.env.add_row("MODEL", "digits")
@@ -165,18 +165,15 @@ def test_run_dialog_runs_with_ports_env_and_shows_docker_run(window, qtbot, busy
     assert dlg.preview.toPlainText() == (
         f"docker run -d --name {name} -p 127.0.0.1::80 -v {tmp_path}:/work:ro -e MODEL=digits "
         f"--memory {limit} --pids-limit 1024 {busybox_image} sh -c 'echo hi; sleep 600'")
-    try:
-        dlg.run_button.click()
-        qtbot.waitUntil(lambda: rec(w, name) is not None and state(w, name) == "running", timeout=5000)
-        port = rec(w, name).ports[0]
-        assert port.host_ip == "127.0.0.1" and port.host_port and port.container_port == 80
-        env = docker_api.inspect_container(name)["Config"]["Env"]
-        assert "MODEL=digits" in env
-    finally:
-        docker_api.remove_container(name, force=True)
+    dlg.run_button.click()
+    qtbot.waitUntil(lambda: rec(w, name) is not None and state(w, name) == "running", timeout=5000)
+    port = rec(w, name).ports[0]
+    assert port.host_ip == "127.0.0.1" and port.host_port and port.container_port == 80
+    env = docker_api.inspect_container(name)["Config"]["Env"]
+    assert "MODEL=digits" in env
 
 
-def test_run_dialog_bad_input_and_taken_port(window, qtbot, busybox_image, make_container, unique_name,
+def test_run_dialog_bad_input_and_taken_port(window, qtbot, busybox_image, make_container, app_container_name,
                                              docker_api):
     w = window
     port = free_port()
@@ -190,7 +187,7 @@ def test_run_dialog_bad_input_and_taken_port(window, qtbot, busybox_image, make_
     dlg.mounts.table.setRowCount(0)
     dlg.name.setText("bad name!")
     assert not dlg.run_button.isEnabled() and "not a valid container name" in dlg.problems.text()
-    name = unique_name("taken")
+    name = app_container_name("taken")  # made only if the taken port went unnoticed: removed then too
     dlg.name.setText(name)
     dlg.ports.add_row("127.0.0.1", str(port), "80", "tcp")
     dlg.command.setText("sleep 600")
