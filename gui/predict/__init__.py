@@ -4,7 +4,8 @@
 ``predict_image(bytes, top_k)`` and ``predict_rows(rows)``; every failure is one ``PredictError``.
 
 The names below are loaded on first use (PEP 562), like gui.engine's: the main window needs only
-``gui.predict.targets`` and ``PredictError`` before its first paint, not Pillow and the clients (40 ms).
+``gui.predict.targets`` and ``PredictError`` before its first paint, not Pillow and the clients (40 ms),
+nor the dataclasses of gui.predict.models (~20 ms to make them at start).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import importlib
 from typing import TYPE_CHECKING
 
 from gui.predict.errors import PredictError
-from gui.predict.models import Overrides
-from gui.predict.transport import DEFAULT_TIMEOUT
 
 _WHERE = {
+    "DEFAULT_TIMEOUT": "gui.predict.transport",
+    "Overrides": "gui.predict.models",
     "PredictionClient": "gui.predict.client",
     "csv_rows": "gui.predict.export",
     "write_csv": "gui.predict.export",
@@ -36,12 +37,13 @@ _WHERE = {
 if TYPE_CHECKING:  # what tools and import-linter see; the same names as below
     from gui.predict.client import PredictionClient
     from gui.predict.export import csv_rows, write_csv
-    from gui.predict.models import ModelMetadata, Prediction
+    from gui.predict.models import ModelMetadata, Overrides, Prediction
     from gui.predict.open_inference import OpenInferenceClient
     from gui.predict.pictures import MAX_PIXELS, open_picture, picture_tensor, prepare_upload
     from gui.predict.studio import StudioClient
     from gui.predict.targets import Target, find_targets
     from gui.predict.tfserving import TFServingClient
+    from gui.predict.transport import DEFAULT_TIMEOUT
 
 
 def __getattr__(name: str):
@@ -69,12 +71,17 @@ def make_client(
     url: str,
     model: str = "",
     overrides: Overrides | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> PredictionClient:
-    """A client for ``protocol`` (``studio-v1``, ``v2`` or ``tf-serving``) at ``url``."""
+    """A client for ``protocol`` (``studio-v1``, ``v2`` or ``tf-serving``) at ``url``; ``timeout`` in
+    seconds (default: DEFAULT_TIMEOUT)."""
     from gui.predict.open_inference import OpenInferenceClient
     from gui.predict.studio import StudioClient
     from gui.predict.tfserving import TFServingClient
+    from gui.predict.transport import DEFAULT_TIMEOUT
+
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
 
     if protocol == "studio-v1":
         return StudioClient(url, timeout=timeout, overrides=overrides)

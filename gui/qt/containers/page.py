@@ -7,7 +7,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMenu, QToolBar
 
 from gui.engine import ContainerInfo, EngineError
-from gui.engine.actions import anonymous_volumes, container_action
 from gui.engine.ports import published_urls
 from gui.predict.targets import PROTOCOL_LABEL
 from gui.qt.common import links
@@ -206,6 +205,8 @@ class ContainersPage(ListPage):
                 "Also remove its anonymous volumes" if action == "remove" else None)
 
     def _run(self, action: str, targets: list[ContainerInfo], remove_volumes: bool) -> None:
+        from gui.engine.actions import anonymous_volumes, container_action  # imported when first used
+
         session = self.main_window.session
         label, _s, _st, past = ACTIONS[action]
         moving = TRANSITIONS.get(action)

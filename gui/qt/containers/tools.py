@@ -1,6 +1,7 @@
 """The container detail tools (logs, stats beside the list, inspect, exec, copy files) of the Containers page.
 
-The tools' own modules are imported when first opened: none is needed before the list's first paint.
+The tools' own modules (and the copy-files and Jupyter ones) are imported when first used: none is needed
+before the list's first paint.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from gui.engine import ContainerInfo
-from gui.engine.files import copy_to_container, working_dir
 from gui.qt.common.feedback import confirm
 from gui.qt.common.style import set_role
 from gui.qt.common.table_models import RecordRole
 from gui.qt.common.tasks import Op
 from gui.qt.common.tool_windows import ToolWindows
-from gui.qt.containers.copy_files import CopyFilesPanel, local_paths
-from gui.qt.containers.jupyter import JupyterPanel, is_jupyter
 
 if TYPE_CHECKING:
     from gui.qt.containers.logs import LogsView
@@ -76,6 +74,10 @@ class RowDropTarget(QObject):
 
     def eventFilter(self, obj, event) -> bool:
         kind = event.type()
+        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            return False
+        from gui.qt.containers.copy_files import local_paths
+
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
             if local_paths(event.mimeData()) and (kind == QEvent.Type.DragEnter or self._container_at(event)):
                 event.acceptProposedAction()
@@ -105,6 +107,8 @@ class RowDropTarget(QObject):
         engine = session.engine
 
         def work():
+            from gui.engine.files import copy_to_container, working_dir
+
             target = working_dir(engine, container.id)
             return target, copy_to_container(engine, container.id, paths, target)
 
@@ -148,6 +152,8 @@ def add_container_tools(page) -> None:
         return dlg
 
     def copy(c: ContainerInfo):
+        from gui.qt.containers.copy_files import CopyFilesPanel
+
         return windows.show("copy", c.id, f"Copy files: {c.name}", lambda: CopyFilesPanel(engine(), c))
 
     page.add_tool("logs", "Logs", logs, "Ctrl+L")
@@ -156,6 +162,8 @@ def add_container_tools(page) -> None:
     page.add_tool("copy", "Copy files…", copy, "")
 
     def jupyter(c: ContainerInfo):
+        from gui.qt.containers.jupyter import JupyterPanel
+
         panel = windows.show("jupyter", c.id, f"Jupyter: {c.name}", lambda: JupyterPanel(engine(), c))
         panel.resize(620, 180)
         return panel
@@ -165,7 +173,12 @@ def add_container_tools(page) -> None:
 
     def enable_jupyter(*_args):  # after the page's own update, which enables every tool for one row
         sel = page.selected_records()
-        jupyter_action.setEnabled(len(sel) == 1 and is_jupyter(sel[0]))
+        if len(sel) != 1:
+            jupyter_action.setEnabled(False)
+            return
+        from gui.qt.containers.jupyter import is_jupyter
+
+        jupyter_action.setEnabled(is_jupyter(sel[0]))
 
     # Stats beside the list for the selected container.
     layout = page.layout()

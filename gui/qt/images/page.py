@@ -18,10 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.engine import EngineError, ImageInfo
-from gui.engine.actions import image_history, prune_dangling_images, remove_image, tag_image
-from gui.engine.reference import reference_error
 from gui.qt.common.feedback import confirm, show_error
-from gui.qt.common.inspect_view import InspectView
 from gui.qt.common.list_page import ListPage
 from gui.qt.common.table_models import ImageTableModel, exact_time, human_size
 from gui.qt.common.tasks import Op
@@ -108,7 +105,11 @@ class ImagesPage(ListPage):
         self.last_dialog = None
         self._update_actions()
 
+    # The modules of the actions (gui.engine.actions, reference, the inspect view) are imported when an
+    # action is first used: none is needed before the window's first paint.
     def inspect_selected(self) -> None:
+        from gui.qt.common.inspect_view import InspectView
+
         img = self._one()
         if img is not None:
             engine = self.main_window.session.engine
@@ -151,6 +152,8 @@ class ImagesPage(ListPage):
         self.last_dialog = dlg
 
     def tag_selected(self) -> None:
+        from gui.engine.reference import reference_error
+
         img = self._one()
         if img is None:
             return
@@ -177,6 +180,8 @@ class ImagesPage(ListPage):
         self.last_dialog = dlg
 
     def _tag(self, img: ImageInfo, reference: str) -> None:
+        from gui.engine.actions import tag_image
+
         session = self.main_window.session
 
         engine = session.engine
@@ -195,6 +200,8 @@ class ImagesPage(ListPage):
                 "Force (also when a stopped container uses it)")
 
     def _remove(self, images: list[ImageInfo], force: bool) -> None:
+        from gui.engine.actions import remove_image
+
         session = self.main_window.session
 
         engine = session.engine
@@ -217,6 +224,8 @@ class ImagesPage(ListPage):
         Op(self, work, "Remove failed").success(finished).run(session.changes)
 
     def history_selected(self) -> None:
+        from gui.engine.actions import image_history
+
         img = self._one()
         if img is None:
             return
@@ -284,6 +293,8 @@ class ImagesPage(ListPage):
                 "Dangling images have no tag and no container uses them; their space is given back.")
 
     def _prune(self) -> None:
+        from gui.engine.actions import prune_dangling_images
+
         session = self.main_window.session
 
         engine = session.engine

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow
 
-from gui.engine.disk import data_root_space
 from gui.qt.common import preferences, style
 from gui.qt.common.table_models import human_size
 from gui.qt.common.tasks import Task, unless_bug
@@ -13,6 +12,9 @@ from gui.qt.common.tasks import Task, unless_bug
 WARN_KEY = preferences.DISK_WARN
 DEFAULT_WARN_PERCENT = preferences.DEFAULT_DISK_WARN
 CHECK_MS = 5 * 60 * 1000
+# After connecting, the check waits this long: it asks the engine for its info again, which is no news a user
+# waits for, while the window is being shown and painted.
+AFTER_CONNECT_MS = 1000
 
 
 def warn_percent() -> int:
@@ -39,11 +41,16 @@ class DiskWarning(QLabel):
 
     def _follow(self, session) -> None:
         self.hide()
-        session.stateChanged.connect(lambda state, _m: state == "connected" and self.check())
+        session.stateChanged.connect(lambda state, _m: state == "connected" and self._check_soon())
         if session.state == "connected":
-            self.check()
+            self._check_soon()
+
+    def _check_soon(self) -> None:
+        QTimer.singleShot(AFTER_CONNECT_MS, self, self.check)
 
     def check(self) -> None:
+        from gui.engine.disk import data_root_space
+
         session = self.window_.session
         engine = session.engine
         task = Task(self, lambda: data_root_space(engine), session.reads)
