@@ -19,6 +19,25 @@ PREFIX = "mdi6"
 FONT = "materialdesignicons6-webfont-6.9.96.ttf"
 CHARMAP = "materialdesignicons6-webfont-charmap-6.9.96.json"
 
+# Code points of the glyphs the app draws, as in the charmap (tests/unit/test_icon_font.py checks them
+# against it, and that every "mdi6." name in gui/ is here): the charmap is 245 kB of JSON with 7,000 names,
+# ~6 ms to read and convert before the first paint. A name not here is looked up in the charmap.
+CODES = {
+    "account-key-outline": "0xf0be4", "brain": "0xf09d1", "broom": "0xf00e2", "chevron-down": "0xf0140",
+    "chevron-right": "0xf0142", "close-circle-outline": "0xf015a", "cloud-download-outline": "0xf0b7d",
+    "cloud-upload-outline": "0xf0b7e", "code-json": "0xf0626", "console": "0xf018d", "cube-outline": "0xf01a7",
+    "database-outline": "0xf1632", "delete-outline": "0xf09e7", "export": "0xf0207",
+    "file-delimited-outline": "0xf0ea5", "file-swap-outline": "0xf0fb5", "folder-open-outline": "0xf0dcf",
+    "folder-search-outline": "0xf0969", "hammer": "0xf08ea", "hammer-wrench": "0xf1323", "harddisk": "0xf02ca",
+    "history": "0xf02da", "lan": "0xf0317", "lan-connect": "0xf0318", "lan-disconnect": "0xf0319",
+    "layers-outline": "0xf09fe", "notebook-outline": "0xf0ebf", "pause": "0xf03e4", "play": "0xf040a",
+    "play-circle-outline": "0xf040d", "play-pause": "0xf040e", "plus-box-outline": "0xf0704",
+    "plus-network-outline": "0xf0cba", "refresh": "0xf0450", "restart": "0xf0709",
+    "rocket-launch-outline": "0xf14df", "ruler": "0xf046d", "server-network": "0xf048d",
+    "server-remove": "0xf0491", "skull-outline": "0xf0bc8", "stop": "0xf04db", "tag-outline": "0xf04fc",
+    "text-box-outline": "0xf09ed", "undo-variant": "0xf054d", "update": "0xf06b0", "water-off-outline": "0xf1508",
+}
+
 _font: dict = {}
 
 
@@ -32,7 +51,7 @@ def _fonts_dir() -> Path | None:
 
 
 def _load() -> tuple[str, dict[str, str]] | None:
-    """(font family, name -> character), loaded once; None when the files are not there."""
+    """(font family, name -> character for CODES), loaded once; None when the files are not there."""
     if "family" not in _font:
         _font["family"] = None
         folder = _fonts_dir()
@@ -40,12 +59,21 @@ def _load() -> tuple[str, dict[str, str]] | None:
             font_id = QFontDatabase.addApplicationFont(str(folder / FONT))
             families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
             if families:
-                charmap = json.loads((folder / CHARMAP).read_text(encoding="utf-8"))
                 _font["family"] = families[0]
-                _font["chars"] = {k: chr(int(v, 16)) for k, v in charmap.items()}
+                _font["folder"] = folder
+                _font["chars"] = {k: chr(int(v, 16)) for k, v in CODES.items()}
     if _font["family"] is None:
         return None
     return _font["family"], _font["chars"]
+
+
+def _char(chars: dict[str, str], glyph: str) -> str | None:
+    """The character of ``glyph``: from CODES, else from the charmap (read the first time it is needed)."""
+    if glyph not in chars and not _font.get("charmap_read"):
+        _font["charmap_read"] = True
+        charmap = json.loads((_font["folder"] / CHARMAP).read_text(encoding="utf-8"))
+        chars.update((k, chr(int(v, 16))) for k, v in charmap.items() if k not in chars)
+    return chars.get(glyph)
 
 
 class GlyphEngine(QIconEngine):
@@ -90,7 +118,7 @@ def glyph_icon(name: str, color: QColor, disabled: QColor) -> QIcon | None:
     """The icon ``mdi6.<name>``, or None when it cannot be drawn without qtawesome."""
     prefix, _, glyph = name.partition(".")
     loaded = _load() if prefix == PREFIX else None
-    if loaded is None or glyph not in loaded[1]:
+    char = _char(loaded[1], glyph) if loaded is not None else None
+    if char is None:
         return None
-    family, chars = loaded
-    return QIcon(GlyphEngine(family, chars[glyph], color, disabled))
+    return QIcon(GlyphEngine(loaded[0], char, color, disabled))
