@@ -180,9 +180,11 @@ def set_role(widget: QWidget, role: str | None) -> None:
     if widget.property("role") == (role or ""):
         return
     widget.setProperty("role", role or "")
+    polished = Qt.WidgetAttribute.WA_WState_Polished
     for w in (widget, *widget.findChildren(QWidget)):  # descendant rules ([role="invalid"] QLineEdit)
-        w.style().unpolish(w)
-        w.style().polish(w)
+        if w.testAttribute(polished):  # one not polished yet gets the rules when it is (shown, measured)
+            w.style().unpolish(w)
+            w.style().polish(w)
     widget.update()
 
 
