@@ -219,8 +219,8 @@ class ImageBuild(CancellableStream):
         if self._started:
             raise RuntimeError("an ImageBuild is iterated only once")
         self._started = True
-        # The watchdog can cut a response, not a request still waiting for one (docker-py gives no
-        # handle on it): a build sent to an engine that is frozen already would wait for ever.
+        # On an engine frozen already, the watchdog would cut the request (watch_connections) only after
+        # idle_timeout (60 s) and a ping: a ping first says it in PING_TIMEOUT seconds.
         try:
             self.engine.ping(timeout=PING_TIMEOUT)
         except EngineError as exc:
