@@ -85,14 +85,20 @@ def ensure_loop(app):
 
 
 def app_icon():
-    """The application icon, from the bundled PNGs (no SVG plug-in needed)."""
+    """The windows' icon, from the bundled PNGs up to 128 px (no SVG plug-in needed).
+
+    X11 gets every size of a window's icon when the window is shown (_NET_WM_ICON): the 256 and 512 px
+    PNGs took 8 ms of decoding before the first paint. Launchers and docks take the large sizes from the
+    desktop entry's icons (gui/desktop.py installs them all); the About dialog shows 96 px."""
+    from PySide6.QtCore import QSize
     from PySide6.QtGui import QIcon
 
     from gui.resources import ICON_SIZES, icon_png
 
     icon = QIcon()
     for size in ICON_SIZES:
-        icon.addFile(str(icon_png(size)))
+        if size <= 128:
+            icon.addFile(str(icon_png(size)), QSize(size, size))  # the size given: no file read to learn it
     return icon
 
 
