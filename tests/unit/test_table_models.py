@@ -58,3 +58,29 @@ def test_human_figures():
     assert human_size(1_500_000_000) == "1.5 GB"
     assert human_age(100, now=100) == "just now" and human_age(0) == ""
     assert human_age(0.5, now=3 * 3600 + 1) == "3 hours ago"
+
+
+def test_sort_key_is_the_sort_role_data_and_sorts_like_qt(qapp):
+    from PySide6.QtCore import Qt
+
+    from gui.qt.containers.projects import ProjectProxy
+
+    m = ContainerTableModel()
+    rows = [ContainerInfo(id=f"{i:064d}", name=name, image=image, state=state, status="", created=float(t))
+            for i, (name, image, state, t) in enumerate([("b", "Zeta", "running", 3), ("A", "alpha", "exited", 1),
+                                                         ("c", "Beta", "created", 2), ("a2", "beta", "running", 5)])]
+    m.replace_all(rows)
+    for row in range(m.rowCount()):
+        for col in range(m.columnCount()):
+            assert m.sort_key(row, col) == m.data(m.index(row, col), SortRole)
+    # ProjectProxy compares records with sort_key: the order is the one Qt's own lessThan gives.
+    for col in range(m.columnCount()):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            ours, plain = ProjectProxy(m), QSortFilterProxyModel()
+            plain.setSourceModel(m)
+            plain.setSortRole(SortRole)
+            plain.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            for proxy in (ours, plain):
+                proxy.sort(col, order)
+            names = [[p.data(p.index(r, 0)) for r in range(p.rowCount())] for p in (ours, plain)]
+            assert names[0] == names[1], (col, order)
