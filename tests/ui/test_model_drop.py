@@ -369,3 +369,32 @@ def test_a_second_model_leaves_nothing_of_the_first_in_the_form(window, qtbot, t
     assert (values["height"], values["width"], values["channels"]) == (
         defaults["height"], defaults["width"], defaults["channels"])
     assert values["labels"] == "" and "check Input width, height and channels" in md.hints.text()
+
+
+def test_a_model_dropped_while_another_is_scanned_replaces_it(window, qtbot, tmp_path):
+    """The scan of the first file stops (its generator is running on the worker: stopping it must not close
+    it from the UI thread) and the form describes the second; nothing of the stopped scan arrives after."""
+    page = window.build_page
+    md = page.model_drop
+    big = tmp_path / "big.pkl"
+    with open(big, "wb") as f:
+        pickle.dump({f"w{i}": np.full(50_000, i, dtype=np.float64) for i in range(250)}, f, protocol=4)
+    iris = save_table_onnx(tmp_path, "classifier", "iris.onnx")
+    opened = []
+
+    def on_progress(value: int) -> None:  # the first tick of the scan: the worker is scanning on
+        if value > 0 and not opened:
+            opened.append(value)
+            assert md.reading == str(big)
+            md.open_model(str(iris))
+
+    md.progress.valueChanged.connect(on_progress)
+    try:
+        drop(page, big)
+        qtbot.waitUntil(lambda: md.stream is None and bool(opened), timeout=60000)  # a slot's exception fails the test
+    finally:
+        md.progress.valueChanged.disconnect(on_progress)
+    assert md.info is not None and md.info.path == str(iris) and md.error is None
+    assert page.template.name == "onnx-tabular" and page.form.build_values()["model"] == str(iris)
+    qtbot.wait(300)
+    assert md.info.path == str(iris) and not md.progress.isVisible() and md.stream is None

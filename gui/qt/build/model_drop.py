@@ -35,6 +35,18 @@ SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
 MAX_GLOBALS_SHOWN = 12
 
 
+class _Reading:
+    """`iter_inspect(path)` for a Stream, without a close(): Stream.stop() then only sets its flag and the
+    worker leaves the reading at its next item (a pickle's scan reports progress often). Closing the
+    generator from the UI thread while the worker runs it raised "generator already executing"."""
+
+    def __init__(self, path: str):
+        self._items = iter_inspect(path)
+
+    def __iter__(self):
+        return self._items
+
+
 def model_name(path: str) -> str:
     """A name for /health and the v2 URLs from the file's name ("My Net.onnx" -> "my-net")."""
     stem = re.sub(r"[^a-z0-9_.-]+", "-", Path(path).stem.lower()).strip("-._")
@@ -51,6 +63,7 @@ class ModelDrop(QObject):
         self.error: tuple[str, str] | None = None  # (path, why it is not a model)
         self.reading = ""  # the path being read
         self._fill = False  # fill the form when the reading ends (a drop, Open model…)
+        self._filling = False  # the form is being filled from a dropped model: its changes start no reading
         self.stream: Stream | None = None
         self.dialog: QFileDialog | None = None
 
@@ -176,7 +189,7 @@ class ModelDrop(QObject):
         set_role(self.summary, "muted")
         self.progress.setValue(0)
         self.progress.show()
-        stream = Stream(self, iter_inspect(path), "model-inspect")
+        stream = Stream(self, _Reading(path), "model-inspect")
         stream.item.connect(lambda item, s=stream: self._on_item(s, item))
         stream.failed.connect(lambda exc, s=stream: self._on_failed(s, exc))
         self.stream = stream
@@ -258,14 +271,18 @@ class ModelDrop(QObject):
         follow the file's name (keeping the earlier model's tag would build over its image); what no drop
         fills (packages, base image, version, port, input scale, run fields) stays as the user left it."""
         page = self.page
-        page.set_template(info.template)
-        defaults = page.template.defaults()
-        values = {k: defaults[k] for k in FILLED_FIELDS if k in defaults}
-        values.update(info.values)
-        values.setdefault("name", model_name(info.path))
-        if "tag" in page.form.editors:
-            values.setdefault("tag", f"aics/{model_name(info.path)}:latest")
-        page.form.set_values(values)
+        self._filling = True  # the edits restored with the template name the earlier model: not read again
+        try:
+            page.set_template(info.template)
+            defaults = page.template.defaults()
+            values = {k: defaults[k] for k in FILLED_FIELDS if k in defaults}
+            values.update(info.values)
+            values.setdefault("name", model_name(info.path))
+            if "tag" in page.form.editors:
+                values.setdefault("tag", f"aics/{model_name(info.path)}:latest")
+            page.form.set_values(values)
+        finally:
+            self._filling = False
 
     # -- the form and the build ---------------------------------------------------------
     def _model_value(self) -> str:
@@ -274,6 +291,8 @@ class ModelDrop(QObject):
 
     def _on_form_changed(self) -> None:
         """A model chosen in the form (by hand or by a recipe) is read and scanned too."""
+        if self._filling:
+            return
         model = self._model_value()
         known = {self.reading, self.info.path if self.info else "", self.error[0] if self.error else ""}
         if model and model not in known and Path(model).exists():
