@@ -170,6 +170,35 @@ def test_stream_stop_closes_the_source_and_ends(qtbot):
     assert source.closed.is_set() and not stream.is_alive()
 
 
+def test_stream_stop_of_a_running_generator_ends_it_on_its_own_thread(qtbot, monkeypatch):
+    """A generator busy on the worker while stop() runs: no 'generator already executing', no bug
+    report, and its finally runs on the worker once it yields again."""
+    bugs = []
+    monkeypatch.setattr(tasks, "report_bug", bugs.append)
+    inside, release, closed_on = threading.Event(), threading.Event(), []
+
+    def source():
+        try:
+            yield 1
+            inside.set()
+            release.wait(5)  # still executing when stop() is called
+            yield 2
+            yield 3
+        finally:
+            closed_on.append(threading.current_thread().name)
+
+    owner = QObject()
+    stream = Stream(owner, source(), "test-gen-stop")
+    got = []
+    stream.item.connect(got.append)
+    stream.start()
+    assert inside.wait(5)
+    stream.stop()  # raised ValueError: generator already executing
+    release.set()
+    qtbot.waitUntil(lambda: not stream.is_alive(), timeout=5000)
+    assert closed_on == ["test-gen-stop"] and 3 not in got and not bugs
+
+
 def test_stream_failure_is_reported_then_finished(qtbot):
     owner = QObject()
 

@@ -275,7 +275,9 @@ class Stream(QObject):
     Each yielded item is one ``item`` signal; with ``batched=True`` the items that arrive while the UI
     thread is busy are handed over together as one ``batch`` list (a fast stream then costs the UI one
     paint per turn of its event loop, and a lone item is not held back). ``stop()`` calls the stream's
-    ``close()`` (which must end the iteration promptly from any thread) and returns at once.
+    ``close()`` (which must end the iteration promptly from any thread) and returns at once. A plain
+    generator has no such close: closing it from the UI thread while its worker runs it raises "generator
+    already executing", so it is only told to stop, ends at its next item, and is closed by its own thread.
     """
 
     item = Signal(object)
@@ -320,6 +322,8 @@ class Stream(QObject):
                 report_bug(exc)  # nobody handles the stream's failure: it must not end as if it finished
             self._emit(self.failed, exc)
         finally:
+            if inspect.isgenerator(self._stream):
+                self._stream.close()  # on the thread that ran it (its finally blocks run here)
             self._emit(self.finished)
 
     def _failed_signal(self):
@@ -336,7 +340,7 @@ class Stream(QObject):
     def stop(self, join_timeout: float = 0.0) -> None:
         self._stopped.set()
         close = getattr(self._stream, "close", None)
-        if close is not None:
+        if close is not None and not inspect.isgenerator(self._stream):
             close()
         if join_timeout and self._thread.is_alive():
             self._thread.join(join_timeout)
