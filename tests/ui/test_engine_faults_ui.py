@@ -86,6 +86,38 @@ def test_banner_says_a_frozen_engine_does_not_answer_and_goes_when_it_thaws(daem
     qtbot.waitUntil(lambda: "after-the-thaw" in [c.name for c in w.containers_model.records()], timeout=3000)
 
 
+def test_window_opened_on_a_frozen_engine_says_so_and_loads_when_it_thaws(daemon, qtbot, monkeypatch, tmp_path):
+    from gui.app import create_window
+
+    d, api = daemon
+    api.create_container("aics-test/busybox:latest", ["true"], name="before-the-freeze")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    d.freeze()
+    w = None
+    try:
+        t0 = time.monotonic()
+        w = create_window(d.url)  # its first read waits on the frozen engine (each read 15 s before)
+        qtbot.addWidget(w)
+        w.show()
+        status = w.findChild(QLabel, "engineStatus")
+        banner = w.findChild(QLabel, "engineBannerText")
+        # the connect check's ping (after 2 s, 3 s to answer) + room for a loaded machine; was 45 s
+        within = session_module.CONNECT_CHECK_MS / 1000 + session_module.PING_TIMEOUT_S + 2.0
+        qtbot.waitUntil(banner.isVisible, timeout=int(within * 1000) + 1000)
+        assert time.monotonic() - t0 < within, time.monotonic() - t0
+        assert f"The engine at {d.url} does not answer (frozen or overloaded)." in banner.text()
+        assert "Not connected" in status.text() and not w.session.has_loaded
+    finally:
+        d.send_signal(signal.SIGCONT)
+    qtbot.waitUntil(lambda: w.session.has_loaded, timeout=10000)
+    assert not banner.isVisible() and "Connected to" in status.text()
+    assert "aics-test/busybox:latest" in [i.reference for i in w.images_model.records()]
+    assert "before-the-freeze" in [c.name for c in w.containers_model.records()]
+    api.create_container("aics-test/busybox:latest", ["true"], name="after-the-thaw")  # and events follow
+    qtbot.waitUntil(lambda: "after-the-thaw" in [c.name for c in w.containers_model.records()], timeout=3000)
+    w.close()
+
+
 def test_log_view_follows_on_after_the_engine_was_killed_and_is_back(daemon, qtbot, bugs):
     from gui.qt.containers.logs import LogsView
 

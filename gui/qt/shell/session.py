@@ -23,6 +23,11 @@ POLL_INTERVAL_MS = 2000  # fallback while the event stream is down
 # every PING_INTERVAL_MS that must answer within PING_TIMEOUT_S tells (one small request: idle CPU stays low).
 PING_INTERVAL_MS = 5000
 PING_TIMEOUT_S = 3.0
+# Connecting (the first read, a retry) has no short timeout of its own: a frozen engine accepts the
+# connection and says nothing, and each read waits REQUEST_TIMEOUT (the first read's three waited 45 s in
+# all). Still connecting after CONNECT_CHECK_MS: a ping tells, as while connected (none when the engine
+# answers at once, so no extra round trip before the first paint).
+CONNECT_CHECK_MS = 2000
 # The engine sends some events before its container list shows the change (moby logs the
 # "pause" event before it checkpoints the state the list reads): after these, read again
 # until the list agrees.
@@ -79,6 +84,10 @@ class EngineSession(QObject):
         self._ping.setInterval(PING_INTERVAL_MS)
         self._ping.timeout.connect(self._on_ping_time)
         self._ping_task: Task | None = None
+        self._connect_check = QTimer(self)
+        self._connect_check.setSingleShot(True)
+        self._connect_check.setInterval(CONNECT_CHECK_MS)
+        self._connect_check.timeout.connect(self._on_ping_time)
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
@@ -117,6 +126,7 @@ class EngineSession(QObject):
         self._closed = True
         self._poll.stop()
         self._ping.stop()
+        self._connect_check.stop()
         self._flush_timer.stop()
         if self._worker is not None:
             self._worker.stop()
@@ -153,6 +163,10 @@ class EngineSession(QObject):
         elif not self._closed:
             self._ping.stop()
             self._poll.start()
+        if state == "connecting" and not self._closed:
+            self._connect_check.start()
+        else:
+            self._connect_check.stop()
         self.stateChanged.emit(state, message)
 
     def _lost(self, exc: EngineError) -> None:
@@ -165,7 +179,7 @@ class EngineSession(QObject):
 
     # -- liveness ---------------------------------------------------------------------
     def _on_ping_time(self) -> None:
-        if self._closed or self.state != "connected" or (self._ping_task and self._ping_task.is_alive()):
+        if self._closed or self.state == "disconnected" or (self._ping_task and self._ping_task.is_alive()):
             return
         task = self._ping_task = Task(self, lambda: self.engine.ping(timeout=PING_TIMEOUT_S), self.reads)
         task.done.connect(lambda _answer: self._on_ping_done(None))
@@ -176,7 +190,11 @@ class EngineSession(QObject):
         task, self._ping_task = self._ping_task, None
         if task is not None:
             task.deleteLater()
-        if exc is None or self._closed or self.state != "connected":
+        if self._closed or self.state == "disconnected":
+            return
+        if exc is None:
+            if self.state == "connecting":
+                self._connect_check.start()  # it answers, the reads are slow: ask again later
             return
         if not isinstance(exc, EngineError):
             report_bug(exc)
