@@ -52,6 +52,23 @@ def compression(head: bytes) -> str:
     return ""
 
 
+# 'zf': what joblib.dump(..., compress=True) wrote before 0.10 (numpy_pickle_compat.write_zfile), a zlib
+# stream under a header of joblib's own. No compress= option names it, so a user is told in words.
+OLD_JOBLIB = "compressed by an old joblib (before 0.10)"
+
+
+def described(kind: str, what: str) -> str:
+    """``what`` ("joblib file") compressed with ``kind``, as a user reads it: "zlib-compressed joblib file"
+    in the names joblib's compress= takes (zlib, gzip, bz2, xz, lzma, lz4: those of the tools and modules
+    too), "joblib file compressed by an old joblib (before 0.10)" for 'zf'."""
+    return f"{what} {OLD_JOBLIB}" if kind == "zf" else f"{kind}-compressed {what}"
+
+
+def stream_name(kind: str) -> str:
+    """The name messages give ``kind``'s data ("the zlib data is cut short"): a zf file holds zlib."""
+    return "zlib" if kind == "zf" else kind
+
+
 def open_decompressed(raw, kind: str):
     """A binary stream of what `raw` (a file open for reading at 0) holds, capped (see Capped)."""
     if kind == "gzip":
@@ -78,7 +95,7 @@ def open_decompressed(raw, kind: str):
         inner = io.BufferedReader(_ZlibReader(raw), _CHUNK)
     else:
         raise ValueError(f"no compression {kind!r}")
-    return Capped(inner, kind)
+    return Capped(inner, stream_name(kind))
 
 
 class _ZlibReader(io.RawIOBase):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gui.models import tflite
+from gui.models.compressed import OLD_JOBLIB, described
 from gui.models.onnx_graph import NotOnnx, read_onnx
 from gui.models.pickles import ScanReport, compression, is_pickle, iter_scan, verdict
 
@@ -458,8 +459,9 @@ def _pickle(p: Path, report: ScanReport | None) -> ModelInfo:
     assert report is not None
     if not report.complete and not report.globals:
         if report.compression:
-            raise NotAModel(f"{p.name} is {report.compression}-compressed (as joblib.dump(..., compress=...) "
-                            f"writes), but {report.problem}")
+            how = (OLD_JOBLIB if report.compression == "zf"
+                   else f"{report.compression}-compressed (as joblib.dump(..., compress=...) writes)")
+            raise NotAModel(f"{p.name} is {how}, but {report.problem}")
         raise NotAModel(f"{p.name} starts like a pickle but is not one ({report.problem})")
     facts = report.facts
     estimator = facts.get("estimator", "")
@@ -487,7 +489,7 @@ def _pickle(p: Path, report: ScanReport | None) -> ModelInfo:
     fmt = report.kind
     what = "joblib file" if fmt == "joblib" else "pickle"
     if report.compression:
-        what = f"{report.compression}-compressed {what}"
+        what = described(report.compression, what)
     summary = (f"scikit-learn {what}: {estimator or 'an object'}"
                + (f", {n} input values" if n else "") + (", a classifier" if classifier else ""))
     if not report.safe:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gui.models.compressed import CompressedError, compression, open_decompressed
+from gui.models.compressed import CompressedError, compression, open_decompressed, stream_name
 
 SAFE_PREFIXES = ("numpy", "scipy", "sklearn")
 SAFE_NAMES = {
@@ -412,7 +412,7 @@ def iter_scan(path: str | os.PathLike) -> Iterator[float | ScanReport]:
             if count or scanner.refs:
                 problem = f"{exc} at byte {_tell(f)} {where}".rstrip()
             else:
-                problem = f"the {kind} data holds no pickle: {exc}" if kind else f"not a pickle: {exc}"
+                problem = f"the {stream_name(kind)} data holds no pickle: {exc}" if kind else f"not a pickle: {exc}"
     facts = dict(scanner.facts)
     root = scanner.root
     if isinstance(root, _Call) and isinstance(root.func, _Global):

@@ -177,6 +177,27 @@ def test_joblib_before_0_10_zfile_is_scanned(tmp_path):
     assert [g.qualname for g in report.offending] == [f"{os.system.__module__}.system"]
 
 
+def test_joblib_before_0_10_zfile_is_named_in_words(tmp_path):
+    """'zf' is joblib's internal name: the summary and messages say what it is."""
+    from joblib.numpy_pickle_compat import write_zfile
+
+    from gui.models import NotAModel, inspect_model
+
+    path = tmp_path / "old.pkl"
+    with open(path, "wb") as f:
+        write_zfile(f, pickle.dumps(digits_classifier(), protocol=2))
+    info = inspect_model(path)
+    assert info.summary.startswith("scikit-learn pickle compressed by an old joblib (before 0.10): "
+                                   "sklearn.svm._classes.SVC"), info.summary
+    head = tmp_path / "head.pkl"
+    head.write_bytes(path.read_bytes()[:30])  # cut before the first global
+    with pytest.raises(NotAModel) as caught:
+        inspect_model(head)
+    assert str(caught.value).startswith("head.pkl is compressed by an old joblib (before 0.10), but the zlib "
+                                        "data is cut short or damaged")
+    assert "zf" not in info.summary + str(caught.value)
+
+
 def test_text_starting_with_a_compression_letter_is_not_taken_for_it(tmp_path):
     from gui.models import NotAModel, inspect_model
     from gui.models.compressed import compression
