@@ -246,3 +246,30 @@ def test_a_cancelled_run_stops_at_once_and_leaves_no_thread(tmp_path):
             run.close()
     assert time.monotonic() - t0 < 2 and got < 200
     assert run.join(1.0) and not run.alive_threads()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="nice is a per-thread attribute on Linux only")
+def test_niced_run_lowers_only_its_request_threads(tmp_path):
+    """The window's Evaluate runs its request threads below the UI thread's priority (the CLI does not)."""
+    import os
+
+    from gui.evaluate import LabelledItem, PredictionRun
+
+    class Recording(_FakeClient):
+        def __init__(self):
+            super().__init__()
+            self.nice = set()
+
+        def predict_image(self, data, top_k=1):
+            self.nice.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().predict_image(data, top_k)
+
+    pic = tmp_path / "p.png"
+    pic.write_bytes(b"\x89PNG....")
+    items = [LabelledItem(name=f"{n}", label="0", path=str(pic)) for n in range(40)]
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for nice, expected in ((0, base), (5, min(19, base + 5))):
+        client = Recording()
+        assert len(list(PredictionRun([client], items, concurrency=3, nice=nice))) == 40
+        assert client.nice == {expected}, (nice, client.nice)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller's own stays

@@ -158,6 +158,47 @@ def test_batched_stream_hands_over_every_item_in_order(qtbot):
     assert len(batches) < 10_000  # coalesced, not one signal per item
 
 
+def test_paced_stream_spaces_its_batches_and_loses_nothing(qtbot):
+    """``pace_ms``: a fast stream reaches the UI thread in few batches at least pace_ms apart (Evaluate's
+    answers woke it for nearly every item); every item arrives, in order, before ``finished``, and the
+    first item is not held back."""
+    import time
+
+    def source():
+        for i in range(400):
+            time.sleep(0.001)  # ~1 item/ms for ~0.5 s
+            yield i
+
+    owner = QObject()
+    stream = Stream(owner, source(), "test-paced", batched=True, pace_ms=300)
+    batches, times, done_with = [], [], []
+    stream.batch.connect(lambda b: (batches.append(b), times.append(time.monotonic())))
+    stream.finished.connect(lambda: done_with.append(sum(len(b) for b in batches)))
+    t0 = time.monotonic()
+    with qtbot.waitSignal(stream.finished, timeout=10_000):
+        stream.start()
+    assert [i for b in batches for i in b] == list(range(400)) and done_with == [400]
+    assert times[0] - t0 < 0.25  # the first batch goes at once, not a pace later
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert all(g >= 0.29 for g in gaps[:-1]), gaps  # the last one is the flush before finished
+    assert len(batches) <= 2 + (times[-1] - t0) / 0.29, len(batches)
+
+
+def test_paced_stream_flushes_what_waits_before_failed(qtbot):
+    def broken():
+        yield from range(5)
+        raise EngineError("the engine went away", "unreachable")
+
+    owner = QObject()
+    stream = Stream(owner, broken(), "test-paced-broken", batched=True, pace_ms=10_000)
+    got, order = [], []
+    stream.batch.connect(lambda b: (got.extend(b), order.append("batch")))
+    stream.failed.connect(lambda _e: order.append("failed"))
+    with qtbot.waitSignal(stream.finished, timeout=5000):
+        stream.start()
+    assert got == list(range(5)) and order[-1] == "failed" and "batch" in order
+
+
 def test_stream_stop_closes_the_source_and_ends(qtbot):
     owner = QObject()
     source = Closable([1, 2])

@@ -24,11 +24,12 @@ import inspect
 import queue
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from gui.engine import EngineError
 from gui.predict import PredictError
@@ -274,7 +275,10 @@ class Stream(QObject):
 
     Each yielded item is one ``item`` signal; with ``batched=True`` the items that arrive while the UI
     thread is busy are handed over together as one ``batch`` list (a fast stream then costs the UI one
-    paint per turn of its event loop, and a lone item is not held back). ``stop()`` calls the stream's
+    paint per turn of its event loop, and a lone item is not held back). ``pace_ms`` spaces the batches at
+    least that far apart (what arrives meanwhile waits in the batch): a stream of hundreds of items a
+    second otherwise wakes the UI thread for nearly every item, and each wake takes the GIL back from the
+    workers (under a busy CPU each of those waits is the stall a user sees). ``stop()`` calls the stream's
     ``close()`` (which must end the iteration promptly from any thread) and returns at once. A plain
     generator has no such close: closing it from the UI thread while its worker runs it raises "generator
     already executing", so it is only told to stop, ends at its next item, and is closed by its own thread.
@@ -285,8 +289,10 @@ class Stream(QObject):
     failed = Signal(object)
     finished = Signal()
     _wake = Signal()
+    _flush = Signal()  # before failed/finished: a paced batch still waiting is delivered first
 
-    def __init__(self, parent: QObject | None, stream: Iterable, name: str, batched: bool = False):
+    def __init__(self, parent: QObject | None, stream: Iterable, name: str, batched: bool = False,
+                 pace_ms: int = 0):
         super().__init__(parent)
         self._stream = stream
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -295,6 +301,14 @@ class Stream(QObject):
         self._pending: list = []
         self._lock = threading.Lock()
         self._wake.connect(self._drain)
+        self._pace = pace_ms / 1000.0 if batched else 0.0
+        self._last_batch = 0.0
+        self._pace_timer: QTimer | None = None
+        if self._pace:
+            self._pace_timer = QTimer(self)
+            self._pace_timer.setSingleShot(True)
+            self._pace_timer.timeout.connect(self._drain_now)
+            self._flush.connect(self._drain_now)
 
     def start(self) -> Stream:
         self._thread.start()
@@ -320,10 +334,14 @@ class Stream(QObject):
         except Exception as exc:
             if not self.isSignalConnected(self._failed_signal()):
                 report_bug(exc)  # nobody handles the stream's failure: it must not end as if it finished
+            if self._pace:
+                self._emit(self._flush)
             self._emit(self.failed, exc)
         finally:
             if inspect.isgenerator(self._stream):
                 self._stream.close()  # on the thread that ran it (its finally blocks run here)
+            if self._pace:
+                self._emit(self._flush)
             self._emit(self.finished)
 
     def _failed_signal(self):
@@ -332,9 +350,22 @@ class Stream(QObject):
 
     @Slot()
     def _drain(self) -> None:
+        if self._pace_timer is not None:
+            wait = self._last_batch + self._pace - time.monotonic()
+            if wait > 0:  # the items wait for the timer; the thread sends no more wakes meanwhile
+                if not self._pace_timer.isActive():
+                    self._pace_timer.start(max(1, int(wait * 1000) + 1))
+                return
+        self._drain_now()
+
+    @Slot()
+    def _drain_now(self) -> None:
+        if self._pace_timer is not None:
+            self._pace_timer.stop()
         with self._lock:
             items, self._pending = self._pending, []
         if items and not self._stopped.is_set():
+            self._last_batch = time.monotonic()
             self.batch.emit(items)
 
     def stop(self, join_timeout: float = 0.0) -> None:
