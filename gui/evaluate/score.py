@@ -22,9 +22,12 @@ class Scoreboard:
         self.cells: Counter = Counter()  # (truth, predicted) -> count, answered items only
         self.failed = 0
         self.right = 0
+        self._ms: list[float] = []  # round trips of answered items, sorted when asked (cheap when mostly so)
 
     def add(self, answer: Answer) -> None:
         self.answers.append(answer)
+        if answer.ok and answer.ms is not None:
+            self._ms.append(answer.ms)
         if not answer.ok:
             self.failed += 1
         elif not self.regression:
@@ -64,7 +67,8 @@ class Scoreboard:
         return metrics.regression_scores([t for t, _ in pairs], [p for _, p in pairs])
 
     def latency(self) -> dict:
-        return metrics.latency_summary([a.ms for a in self.answers if a.ok and a.ms is not None])
+        self._ms.sort()  # in place: the next refresh sorts only what came since
+        return metrics.latency_summary(self._ms)
 
     def in_cell(self, truth: str, predicted: str) -> list[Answer]:
         return [a for a in self.answers if a.ok and a.truth == truth and a.predicted == predicted]

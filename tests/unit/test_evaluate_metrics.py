@@ -83,6 +83,16 @@ def test_scoreboard_from_streamed_answers_equals_sklearn():
     ms = [float(i % 17) for i in range(500)]
     for q in (50, 95, 99):
         assert lat[f"p{q}"] == pytest.approx(float(np.percentile(ms, q)))
+    # asked again while more answers land (the window's refresh keeps its round trips sorted in between)
+    for i in range(500, 800):
+        board.add(Answer(i, f"{i}.png", "1", "1", ms=float((i * 7919) % 1000) / 3))
+        if i % 97 == 0:
+            board.latency()
+    ms += [float((i * 7919) % 1000) / 3 for i in range(500, 800)]
+    lat = board.latency()
+    for q in (50, 95, 99):
+        assert lat[f"p{q}"] == pytest.approx(float(np.percentile(ms, q)))
+    assert lat["count"] == 800 and lat["max"] == max(ms) and lat["mean"] == pytest.approx(float(np.mean(ms)))
     cell = board.in_cell(labels[0], labels[1])
     assert len(cell) == matrix[0][1]
     mistakes = board.mistakes(5)
