@@ -101,8 +101,8 @@ def test_window_opened_on_a_frozen_engine_says_so_and_loads_when_it_thaws(daemon
         w.show()
         status = w.findChild(QLabel, "engineStatus")
         banner = w.findChild(QLabel, "engineBannerText")
-        # the connect check's ping (after 2 s, 3 s to answer) + room for a loaded machine; was 45 s
-        within = session_module.CONNECT_CHECK_MS / 1000 + session_module.PING_TIMEOUT_S + 2.0
+        # the connect check's ping (after 2 s, 3 s to answer) + 3 s for the window and a loaded machine; was 45 s
+        within = session_module.CONNECT_CHECK_MS / 1000 + session_module.PING_TIMEOUT_S + 3.0
         qtbot.waitUntil(banner.isVisible, timeout=int(within * 1000) + 1000)
         assert time.monotonic() - t0 < within, time.monotonic() - t0
         assert f"The engine at {d.url} does not answer (frozen or overloaded)." in banner.text()
