@@ -30,6 +30,7 @@ from gui.engine.reference import split_reference
 from gui.engine.streams import (
     PING_TIMEOUT,
     CancellableStream,
+    answers_or_did_not_start,
     close_response,
     interrupt_connection,
     is_connection,
@@ -221,13 +222,7 @@ class ImageBuild(CancellableStream):
         self._started = True
         # On an engine frozen already, the watchdog would cut the request (watch_connections) only after
         # idle_timeout (60 s) and a ping: a ping first says it in PING_TIMEOUT seconds.
-        try:
-            self.engine.ping(timeout=PING_TIMEOUT)
-        except EngineError as exc:
-            if exc.kind == ErrorKind.TIMEOUT:
-                raise EngineError(f"Docker Engine at {self.engine.url} does not answer (frozen or overloaded?): "
-                                  "the build did not start.", ErrorKind.TIMEOUT) from None
-            raise
+        answers_or_did_not_start(self.engine, "the build")
         try:
             self._tag_before = self.engine.api().inspect_image(self.tag)["Id"]
         except Exception:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gui.engine.client import Engine
 from gui.engine.errors import EngineError, ErrorKind, translate
-from gui.engine.streams import PING_TIMEOUT, CancellableStream, post_stream, shutdown_response
+from gui.engine.streams import CancellableStream, answers_or_did_not_start, post_stream, shutdown_response
 
 NOT_EXECUTABLE, NOT_FOUND = 126, 127
 IDLE_TIMEOUT = 10.0  # seconds without output before the run asks whether the engine is still there
@@ -78,14 +78,7 @@ class ExecRun(CancellableStream):
             "The command may still run in the container.", ErrorKind.TIMEOUT)
 
     def _create(self) -> str:
-        # engine.call waits REQUEST_TIMEOUT (15 s) on a frozen engine: a ping tells it sooner.
-        try:
-            self.engine.ping(timeout=PING_TIMEOUT)
-        except EngineError as exc:
-            if exc.kind == ErrorKind.TIMEOUT:
-                raise EngineError(f"Docker Engine at {self.engine.url} does not answer (frozen or overloaded?): "
-                                  "the command did not start.", ErrorKind.TIMEOUT) from None
-            # anything else: the create below says it in its own words
+        answers_or_did_not_start(self.engine, "the command")  # engine.call would wait 15 s on a frozen engine
         try:
             made = self.engine.call(lambda api: api.exec_create(
                 self.container_id, self.argv, stdout=True, stderr=True, tty=False,

@@ -22,8 +22,8 @@ from gui.engine.client import Engine
 from gui.engine.errors import EngineError, translate
 from gui.engine.state import container_state, ended_message
 from gui.engine.streams import (
-    PING_TIMEOUT,
     CancellableStream,
+    answers_or_did_not_start,
     interrupt_connection,
     interrupt_response,
     is_connection,
@@ -358,7 +358,7 @@ class LogFollower(CancellableStream):
         tail: int | str = "all" if self.after_stamp else self.tail
         reopened = 0
         try:
-            self.engine.ping(timeout=PING_TIMEOUT)  # a frozen engine would hold the call below 15 s
+            answers_or_did_not_start(self.engine, "following the log")  # the call below would wait 15 s
             tty = _is_tty(self.engine, self.container_id)
         except EngineError as exc:
             if not self.closed:
