@@ -78,7 +78,8 @@ class ExecRun(CancellableStream):
             "The command may still run in the container.", ErrorKind.TIMEOUT)
 
     def _create(self) -> str:
-        answers_or_did_not_start(self.engine, "the command")  # engine.call would wait 15 s on a frozen engine
+        # engine.call would wait 15 s on a frozen engine; any other failure: the create says it in its own words
+        answers_or_did_not_start(self.engine, "the command", raise_others=False)
         try:
             made = self.engine.call(lambda api: api.exec_create(
                 self.container_id, self.argv, stdout=True, stderr=True, tty=False,

@@ -24,18 +24,20 @@ from gui.engine.errors import EngineError, ErrorKind, translate
 PING_TIMEOUT = 3.0  # seconds a live engine takes at most to answer a ping
 
 
-def answers_or_did_not_start(engine: Engine, what: str) -> None:
+def answers_or_did_not_start(engine: Engine, what: str, *, raise_others: bool = True) -> None:
     """Ping ``engine`` before starting ``what`` ("the build"): a frozen engine (SIGSTOP, overloaded) would
     hold the request that starts it REQUEST_TIMEOUT (15 s), or for ever for a stream only a watchdog cuts;
     the ping says it within PING_TIMEOUT. Raises EngineError (TIMEOUT) "... does not answer (frozen or
-    overloaded?): {what} did not start."; any other failure of the ping as it is."""
+    overloaded?): {what} did not start."; any other failure of the ping as it is, or with ``raise_others``
+    false not at all (the request that follows says it in its own words)."""
     try:
         engine.ping(timeout=PING_TIMEOUT)
     except EngineError as exc:
         if exc.kind == ErrorKind.TIMEOUT:
             raise EngineError(f"Docker Engine at {engine.url} does not answer (frozen or overloaded?): "
                               f"{what} did not start.", ErrorKind.TIMEOUT) from None
-        raise
+        if raise_others:
+            raise
 
 
 def raw_socket(res: Any) -> Any:
