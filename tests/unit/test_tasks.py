@@ -135,6 +135,27 @@ class Closable:
         self.closed.set()
 
 
+class _DoneAtOnce:
+    """A pool whose work is done before submit() returns (what a quick read on a loaded machine can be
+    by the time start() adds its callback)."""
+
+    def submit(self, fn):
+        from concurrent.futures import Future
+        fut = Future()
+        fut.set_result(fn())
+        return fut
+
+
+def test_a_task_answered_before_start_returns_delivers_later_not_inside_start(qtbot):
+    owner = QObject()
+    got = []
+    task = Task(owner, lambda: 42, _DoneAtOnce())
+    task.done.connect(got.append)
+    task.start()
+    assert got == []  # not inside start(): the caller's next line runs first
+    qtbot.waitUntil(lambda: got == [42], timeout=2000)
+
+
 def test_stream_items_in_order_then_finished(qtbot):
     owner = QObject()
     stream = Stream(owner, iter(range(50)), "test-stream")

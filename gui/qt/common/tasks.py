@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from gui.engine import EngineError
 from gui.predict import PredictError
@@ -176,7 +176,10 @@ class Task(QObject):
         self._pool = pool
         self._cancelled = False
         self.future: Future | None = None
-        self._result.connect(self._deliver)
+        # Queued even when emitted on the UI thread: a future that is done before start() adds its
+        # callback (a quick read on a loaded machine) answers right there, and done/failed must never
+        # arrive inside start(), before the caller's own next line (a button it disables, a state it sets).
+        self._result.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> Task:
         try:
