@@ -87,7 +87,7 @@ def slow_build(tmp_path, engine: Engine, tag: str, **kwargs) -> tuple[ImageBuild
 def test_ping_tells_a_frozen_engine_within_its_timeout(daemon):
     d, _api, engine = daemon
     assert engine.ping(timeout=1.0)
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     t0 = time.monotonic()
     with pytest.raises(EngineError) as info:
         engine.ping(timeout=1.0)
@@ -100,7 +100,7 @@ def test_ping_tells_a_frozen_engine_within_its_timeout(daemon):
 def test_build_on_a_frozen_engine_ends_in_words(daemon, tmp_path):
     d, api, engine = daemon
     build, drain, cid = slow_build(tmp_path, engine, "faults/frozen:1", idle_timeout=1.0)
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     t0 = time.monotonic()
     assert drain.ended.wait(10), "the build stream stays silent on a frozen engine"
     assert time.monotonic() - t0 < 1.0 + 3.0 + 2.0  # idle timeout + ping timeout + slack
@@ -121,7 +121,7 @@ def test_build_on_a_frozen_engine_ends_in_words(daemon, tmp_path):
 def test_build_sent_to_a_frozen_engine_does_not_wait_for_ever(daemon, tmp_path):
     d, _api, engine = daemon
     (tmp_path / "Dockerfile").write_text(f"FROM aics-test/busybox:latest\n{SLOW_STEP}")
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     drain = Drain(ImageBuild(engine, tmp_path, "faults/frozen:2"))
     assert drain.ended.wait(6), "the build waits on the frozen engine"
     assert isinstance(drain.error, EngineError) and drain.error.kind == "timeout", drain.error
@@ -140,7 +140,7 @@ def test_quiet_step_of_a_live_engine_goes_on(daemon, tmp_path):
 def test_cancel_on_a_frozen_engine_returns_at_once_and_never_raises(daemon, tmp_path):
     d, api, engine = daemon
     build, drain, cid = slow_build(tmp_path, engine, "faults/cancel:1")
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     t0 = time.monotonic()
     assert build.cancel() is False
     assert time.monotonic() - t0 < 5.0, "cancel waits on the frozen engine"
