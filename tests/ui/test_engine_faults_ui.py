@@ -71,7 +71,7 @@ def test_banner_says_a_frozen_engine_does_not_answer_and_goes_when_it_thaws(daem
     status = w.findChild(QLabel, "engineStatus")
     banner = w.findChild(QLabel, "engineBannerText")
 
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     t0 = time.monotonic()
     qtbot.waitUntil(banner.isVisible, timeout=15000)
     said_in = time.monotonic() - t0
@@ -200,7 +200,7 @@ def runner_on(d, tag: str, qtbot):
 def test_build_on_a_frozen_engine_cancels_at_once_and_shuts_down_quietly(daemon, qtbot, bugs):
     d, api = daemon
     runner = runner_on(d, "faults/ui:1", qtbot)
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     t0 = time.monotonic()
     with qtbot.waitSignal(runner.finished, timeout=8000) as outcome:
         runner.cancel()
@@ -209,7 +209,7 @@ def test_build_on_a_frozen_engine_cancels_at_once_and_shuts_down_quietly(daemon,
 
     d.send_signal(signal.SIGCONT)
     other = runner_on(d, "faults/ui:2", qtbot)
-    d.send_signal(signal.SIGSTOP)
+    d.freeze()
     t0 = time.monotonic()
     other.shutdown()
     qtbot.waitUntil(lambda: not os.path.exists(other.folder), timeout=8000)  # its cancel returned
@@ -219,7 +219,7 @@ def test_build_on_a_frozen_engine_cancels_at_once_and_shuts_down_quietly(daemon,
     from gui.builder import get_template
     from gui.qt.build.runner import BuildRunner
 
-    d.send_signal(signal.SIGSTOP)  # frozen before the build starts
+    d.freeze()  # frozen before the build starts
     t = get_template("sklearn-regression")
     late = BuildRunner(types.SimpleNamespace(engine=Engine(resolve_engine(d.url))), t, t.defaults(), SLOW_BUILD,
                        "faults/ui:4")
@@ -338,11 +338,17 @@ def test_exec_dialog_says_a_frozen_engine_runs_again_when_it_thaws_and_closes_at
         d.send_signal(signal.SIGCONT)
         dlg.command.setText("echo back")
         dlg.run()
-        qtbot.waitUntil(lambda: dlg.exit_code == 0, timeout=10000)
-        assert dlg.output.toPlainText() == "back\n" and dlg.error.isHidden()
+        assert dlg.status.text() == "Running echo back…", "Run did nothing"
+        # a thawed engine may be slow to serve; an exec that hangs would take for ever (a failure says so)
+        qtbot.waitUntil(lambda: dlg.exit_code is not None or dlg.error.isVisible(), timeout=30000)
+        assert dlg.error.isHidden(), dlg.error.text()
+        assert dlg.exit_code == 0 and dlg.output.toPlainText() == "back\n"
 
+        # the exit code comes before the run's `finished`: Run does nothing until then (its button is off)
+        qtbot.waitUntil(dlg.run_btn.isEnabled, timeout=10000)
         dlg.command.setText("sh -c 'echo started; sleep 60'")
         dlg.run()
+        assert dlg.status.text().startswith("Running sh -c"), "Run did nothing"
         qtbot.waitUntil(lambda: "started" in dlg.output.toPlainText(), timeout=10000)
         d.freeze()
         worker = dlg.worker
@@ -352,6 +358,54 @@ def test_exec_dialog_says_a_frozen_engine_runs_again_when_it_thaws_and_closes_at
         qtbot.waitUntil(lambda: not worker.is_alive(), timeout=5000)
     finally:
         d.send_signal(signal.SIGCONT)
+    api.remove_container(c.id, force=True)
+    engine.close()
+    assert bugs == []
+
+
+def test_exec_dialog_runs_a_command_while_the_last_run_s_thread_still_ends(daemon, qtbot, monkeypatch, bugs):
+    """Run is enabled again when the last run's `finished` arrives; its thread may still be ending then (on
+    a loaded machine it was, after a run that failed on a frozen engine): a Run in that moment runs."""
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    from gui.engine.exec import ExecRun
+    from gui.qt.containers import exec_dialog
+
+    d, api = daemon
+    engine, c = sleeper_on(d, api)
+    go, hold = threading.Event(), threading.Event()
+
+    class Gated(ExecRun):  # the real run, once the test has hooked its worker
+        def __iter__(self):
+            go.wait(30)
+            yield from super().__iter__()
+
+    monkeypatch.setattr(exec_dialog, "ExecRun", Gated)
+    dlg = exec_dialog.ExecDialog(engine, c)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    try:
+        dlg.command.setText("echo first")
+        dlg.run()
+        first = dlg.worker
+        # its thread stays in `finished` after it posted the dialog's slot (as a descheduled thread would)
+        first.finished.connect(lambda: hold.wait(30), Qt.ConnectionType.DirectConnection)
+        go.set()
+        qtbot.waitUntil(lambda: dlg.exit_code == 0 and dlg.run_btn.isEnabled(), timeout=30000)
+        assert first.is_alive() and dlg.output.toPlainText() == "first\n"
+        dlg.command.setText("echo second")
+        dlg.run()
+        assert dlg.worker is not first and dlg.status.text() == "Running echo second…", "Run did nothing"
+        hold.set()
+        qtbot.waitUntil(lambda: dlg.exit_code is not None or dlg.error.isVisible(), timeout=30000)
+        assert dlg.error.isHidden(), dlg.error.text()
+        assert dlg.exit_code == 0 and dlg.output.toPlainText() == "second\n"
+    finally:
+        go.set()
+        hold.set()
+    dlg.close()
     api.remove_container(c.id, force=True)
     engine.close()
     assert bugs == []

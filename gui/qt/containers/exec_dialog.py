@@ -36,6 +36,7 @@ class ExecDialog(QDialog):
         self.container = container
         self.exit_code: int | None = None
         self._worker: Stream | None = None
+        self._running = False  # from Run to the worker's `finished` (or Stop): its thread may outlive both
         self.command = QLineEdit(self, objectName="execCommand", placeholderText="e.g. ls -la /  or  nvidia-smi")
         self.shell = QCheckBox("Run with sh -c", self, objectName="execShell")
         self.run_btn = QPushButton("Run", self, objectName="execRun")
@@ -74,7 +75,9 @@ class ExecDialog(QDialog):
         return shlex.split(text)
 
     def run(self) -> None:
-        if self._worker is not None and self._worker.is_alive():
+        # not the worker thread's liveness: it runs on for a moment after `finished` reached this thread,
+        # and a Run pressed (or a test's run()) in that moment was dropped without a word
+        if self._running:
             return
         self.error.hide()
         self.exit_code = None
@@ -90,6 +93,7 @@ class ExecDialog(QDialog):
         self.status.setText(f"Running {shlex.join(argv)}…")
         self.run_btn.setEnabled(False)
         self.stop_btn.setEnabled(True)
+        self._running = True
         stream = ExecRun(self.engine, self.container.id, argv)
         self._worker = Stream(self, stream, f"exec-{self.container.name}")
         self._worker.item.connect(self._on_item)
@@ -110,6 +114,7 @@ class ExecDialog(QDialog):
                 self._fail(item.message[:1].upper() + item.message[1:])
 
     def _on_finished(self) -> None:
+        self._running = False
         self.run_btn.setEnabled(True)
         self.stop_btn.setEnabled(False)
 
@@ -121,7 +126,7 @@ class ExecDialog(QDialog):
 
     def stop(self) -> None:
         """Stop reading the output (the engine cannot kill an exec'd process; it keeps running)."""
-        if self._worker is not None and self._worker.is_alive():
+        if self._running:
             self._worker.stop()
             self._on_finished()  # a stopped stream sends no `finished`: Run would stay disabled
             self.status.setText("Stopped reading the output (the command may still run in the container)")
