@@ -14,6 +14,7 @@ from gui.qt.common import style
 
 CARD_WIDTH = 212
 THUMB_HEIGHT = 132
+CARD_HEIGHT = THUMB_HEIGHT + 170
 BARS_SHOWN = 3
 UNSURE_BELOW = 0.6  # a best score under this, or two best scores this close, is no answer to trust
 CLOSE_MARGIN = 0.1
@@ -164,7 +165,7 @@ class PredictionCard(QFrame):
         self.setFixedSize(self.sizeHint())
 
     def sizeHint(self) -> QSize:
-        return QSize(CARD_WIDTH, THUMB_HEIGHT + 170)
+        return QSize(CARD_WIDTH, CARD_HEIGHT)
 
     @property
     def state(self) -> str:

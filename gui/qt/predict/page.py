@@ -11,8 +11,8 @@ import itertools
 import time
 from collections import deque
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QStackedLayout,
     QStackedWidget,
@@ -38,7 +39,7 @@ from gui.predict.models import TABULAR
 from gui.predict.sources import PictureSource
 from gui.qt.common.tasks import DaemonExecutor, Task, message_of, run, unless_bug
 from gui.qt.predict.batch import BatchRunner
-from gui.qt.predict.card import PredictionCard
+from gui.qt.predict.card import CARD_HEIGHT, CARD_WIDTH, PredictionCard
 from gui.qt.predict.flow import FlowLayout
 from gui.qt.predict.sources import can_accept, mime_for_files, sources_from_mime
 from gui.qt.predict.tabular import TabularForm
@@ -110,8 +111,13 @@ class DropPanel(QFrame):
 
     def add_card(self, card: PredictionCard) -> None:
         self.flow.addWidget(card)
+        card.show()  # now, not on Qt's queued show: hidden, it would take no room yet (the height would change)
         if self.stack.currentWidget() is not self.scroll:
             self.stack.setCurrentWidget(self.scroll)
+
+    def keep_room(self, cards: int) -> None:
+        """Room in the grid for ``cards`` cards still to be made (its height then stays as they come)."""
+        self.flow.reserve(cards, QSize(CARD_WIDTH, CARD_HEIGHT))
 
     def clear(self) -> None:
         while self.flow.count():
@@ -158,6 +164,44 @@ class DropPanel(QFrame):
             return
         event.acceptProposedAction()
         self.dropped.emit(sources)
+
+
+class _SummaryText(QLabel):
+    """The summary's text (``text()``); hidden: ``SummaryLine`` paints it, shortened to fit."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        line = self.parentWidget()
+        line.setToolTip(text)  # all of it, where the bar is too narrow for the line
+        line.update()
+
+
+class SummaryLine(QWidget):
+    """The page's one-line summary, which changes several times a second in a batch; ``label`` holds it.
+
+    The line takes the room the bar leaves it and never asks for more; a text too long for it ends in "…"
+    (the tooltip has all of it). A QLabel in the bar asked for its whole text: a longer summary widened the
+    window itself (1200 px to 1436 in bench_predict), and even at the same size each new text went up the
+    layouts to the tab widget, which repaints all of itself on a layout request: every visible card, 5-10
+    times a second while a batch ran (~130 full repaints a batch). A new text here repaints this line only.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.label = _SummaryText(self)
+        self.label.hide()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(40)
+
+    def sizeHint(self) -> QSize:
+        return QSize(40, self.fontMetrics().height() + 4)
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setPen(self.palette().windowText().color())
+        text = self.fontMetrics().elidedText(self.label.text(), Qt.TextElideMode.ElideRight, self.width())
+        p.drawText(self.rect(), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        p.end()
 
 
 class PredictPage(QWidget):
@@ -232,14 +276,15 @@ class PredictPage(QWidget):
         self.top_k.setRange(1, 20)
         self.top_k.setValue(3)
         self.top_k.setPrefix("top ")
-        self.summary = QLabel(self)
+        self.summary_line = SummaryLine(self)
+        self.summary = self.summary_line.label
         self.summary.setObjectName("predictSummary")
 
         bar = QHBoxLayout()
         bar.addWidget(self.open_button)
         bar.addWidget(self.samples_button)
         bar.addWidget(self.top_k)
-        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.summary_line, 1)
         for b in (self.evaluate_button, self.compare_button, self.load_button):
             bar.addWidget(b)
         for b in (self.cancel_button, self.export_button, self.clear_button):
@@ -514,6 +559,7 @@ class PredictPage(QWidget):
                 self._submit(job_id, src)
         if self._pending:
             self._pump_timer.start()
+        self.panel.keep_room(len(self._pending))
         self._update_summary()
 
     def _submit(self, job_id: int, src: PictureSource) -> None:
@@ -595,6 +641,7 @@ class PredictPage(QWidget):
         self._jobs.clear()
         self._resubmits.clear()
         self._pump_timer.stop()
+        self.panel.keep_room(0)
         self.runner.cancel()
         for card in self.cards.values():
             if card.state == "waiting":
