@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel
 
 from gui.engine import ContainerInfo
-from gui.qt.common.table_models import ContainerTableModel, SortRole, human_age, human_size
+from gui.qt.common.table_models import ContainerTableModel, RecordRole, SortRole, human_age, human_size
 
 
 def c(i, state="running"):
@@ -84,3 +84,66 @@ def test_sort_key_is_the_sort_role_data_and_sorts_like_qt(qapp):
                 proxy.sort(col, order)
             names = [[p.data(p.index(r, 0)) for r in range(p.rowCount())] for p in (ours, plain)]
             assert names[0] == names[1], (col, order)
+
+
+def _shown(proxy):
+    return [proxy.data(proxy.index(r, 0), RecordRole).id for r in range(proxy.rowCount())]
+
+
+def test_list_page_first_fill_is_put_in_order_in_python_and_sorted_after(qapp, qtbot):
+    """ListPage.fill: a first fill of many containers shows them in the order Qt's sort gives (each
+    column, both ways), with the proxy's sort off until the list painted or changed; then it sorts."""
+    import random
+
+    from PySide6.QtCore import Qt
+
+    from gui.qt.common.list_page import PRESORT_MIN, ListPage
+    from gui.qt.containers.projects import ProjectProxy
+
+    rnd = random.Random(7)
+    keep = []  # models, proxies and pages live to the end of the test
+    states = ("running", "exited", "created")
+    rows = [ContainerInfo(id=f"{i:064d}", name=f"{'Ab'[i % 2]}{rnd.randrange(10**6):06d}", image=f"img{i % 7}",
+                          state=states[i % 3], status="", created=float(rnd.randrange(10**6)))
+            for i in range(PRESORT_MIN + 36)]
+    for col in range(len(ContainerTableModel.COLUMNS)):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            rnd.shuffle(rows)
+            old = ContainerTableModel()  # Qt sorts the rows as they are inserted
+            old_proxy = ProjectProxy(old)
+            old_proxy.sort(col, order)
+            old.replace_all(rows)
+            m = ContainerTableModel()
+            page = ListPage(m, "v", "container", col, proxy=ProjectProxy(m), sort_order=order)
+            page.fill(rows)
+            assert page.proxy.sortColumn() == -1, "the first fill was left to Qt's sort"
+            assert _shown(page.proxy) == _shown(old_proxy), (col, order)
+            page._sort_later.sort_now()
+            assert page.proxy.sortColumn() == col and page.proxy.sortOrder() == order
+            assert _shown(page.proxy) == _shown(old_proxy), (col, order)
+            keep.append((old, old_proxy, m, page))
+
+    # A change before the first paint sorts at once: a new container is shown in its place.
+    m = ContainerTableModel()
+    page = ListPage(m, "v", "container", 0, proxy=ProjectProxy(m), sort_order=Qt.SortOrder.AscendingOrder)
+    page.fill(rows)
+    first = dataclasses.replace(rows[0], id="f" * 64, name="0 first")
+    m.upsert([first])
+    assert page.proxy.sortColumn() == 0 and _shown(page.proxy)[0] == first.id
+    keep.append((m, page))
+    # Shown: sorted after its first paint. Few rows, or a compose project: Qt sorts them as they come.
+    m = ContainerTableModel()
+    page = ListPage(m, "v", "container", 1, proxy=ProjectProxy(m))
+    qtbot.addWidget(page)
+    page.fill(rows)
+    assert page.proxy.sortColumn() == -1
+    page.show()
+    qtbot.waitUntil(lambda: page.proxy.sortColumn() == 1, timeout=900)  # before the 1 s fallback
+    keep.append((m, page))
+    for few in (rows[:PRESORT_MIN - 1], [dataclasses.replace(rows[0], labels=(("com.docker.compose.project", "p"),)),
+                                         *rows[1:]]):
+        m = ContainerTableModel()
+        page = ListPage(m, "v", "container", 1, proxy=ProjectProxy(m))
+        page.fill(few)
+        assert page.proxy.sortColumn() == 1 and page._sort_later is None
+        keep.append((m, page))

@@ -33,6 +33,12 @@ class RecordFilterProxy(QSortFilterProxyModel):
     def set_state(self, state: str) -> None:
         self._change_filter(lambda: setattr(self, "_state", state))
 
+    def presorted(self, records: list, column: int, order: Qt.SortOrder) -> list | None:
+        """``records`` in the order this proxy's sort by ``column`` would show them, or None when it
+        cannot say without Qt (ListPage.fill then lets Qt sort them). Qt's own comparison of SortRole
+        data is not repeated here."""
+        return None
+
     def shown_records(self) -> int:
         """How many records the filter lets through (a subclass may add rows that are not records)."""
         return self.rowCount()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -54,6 +54,47 @@ def fit_columns(view) -> None:
         header.resizeSection(widest, max(floor[widest], header.sectionSize(widest) - max(10, excess // 3)))
 
 
+PRESORT_MIN = 64  # rows of a first fill that are put in order in Python (ListPage.fill)
+SORT_AT_LATEST_MS = 1000  # ... and sorted by the proxy after its first paint, or this long after the fill
+
+
+class _SortAfterPaint(QObject):
+    """Sorts a ListPage's proxy after its viewport's next paint, or at once when the model changes or a
+    header is clicked before that paint (so rows that come later are never shown out of order)."""
+
+    def __init__(self, page: ListPage):
+        super().__init__(page)  # no Python reference to the page: parent() (one would make a cycle)
+        self._signals = [page.model.rowsInserted, page.model.rowsRemoved, page.model.dataChanged,
+                         page.model.modelReset, page.model.layoutChanged,
+                         page.view.horizontalHeader().sortIndicatorChanged]
+        for sig in self._signals:
+            sig.connect(self.sort_now)
+        page.view.viewport().installEventFilter(self)
+        self._timer = QTimer(self)  # a child: it goes with this object (no pending single shot outlives it)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.sort_now)
+        self._timer.start(SORT_AT_LATEST_MS)  # a list not shown yet (another page)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self._timer.start(0)  # in the next turn of the event loop, after this paint
+        return False
+
+    def sort_now(self, *_args) -> None:
+        page = self.parent()
+        if page is None or page._sort_later is not self:
+            return
+        page._sort_later = None
+        for sig in self._signals:
+            sig.disconnect(self.sort_now)
+        self._signals = []
+        page.view.viewport().removeEventFilter(self)
+        self._timer.stop()
+        if page.proxy.sortColumn() < 0:
+            header = page.view.horizontalHeader()
+            page.proxy.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+
 class ListPage(QWidget):
     """A live list with a toolbar, a filter box and a count. It opens sorted by ``sort_column`` in
     ``sort_order``: newest first by default (Containers, Images, sorted by when they were made); a page
@@ -73,6 +114,7 @@ class ListPage(QWidget):
             proxy = RecordFilterProxy(self)
             proxy.setSourceModel(model)
         self.proxy = proxy
+        self._sort_later: _SortAfterPaint | None = None
 
         self.view = QTableView(self)
         self.view.setObjectName(view_name)
@@ -112,6 +154,24 @@ class ListPage(QWidget):
                     self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
             sig.connect(self._update_count)
         self._update_count()
+
+    def fill(self, records: list) -> None:
+        """Make the list hold exactly ``records`` (the model's replace_all). A first fill of an empty list
+        with many rows, when the proxy can order them as its sort would (``presorted``), is inserted in
+        that order with the proxy's sort off, and sorted after the list's first paint (or its next
+        change): the rows show in the same order, without Qt's sort calling back into Python some
+        ten times per comparison (rowCount, columnCount, lessThan) before the window's first paint."""
+        header = self.view.horizontalHeader()
+        ordered = None
+        if (self.model.rowCount() == 0 and len(records) >= PRESORT_MIN and self.proxy.sortColumn() >= 0
+                and self._sort_later is None):
+            ordered = self.proxy.presorted(records, header.sortIndicatorSection(), header.sortIndicatorOrder())
+        if ordered is None:
+            self.model.replace_all(records)
+            return
+        self.proxy.sort(-1)
+        self.model.replace_all(ordered)
+        self._sort_later = _SortAfterPaint(self)
 
     def add_filter_row(self, toolbar, filter_edit, *extra) -> None:
         """Toolbar, extra widgets and the filter box in one row; Ctrl+F filters, F5 re-reads the engine."""

@@ -9,6 +9,7 @@ so ``page.model.records()`` still holds containers only."""
 from __future__ import annotations
 
 from collections import Counter
+from functools import cmp_to_key
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -248,15 +249,24 @@ class ProjectProxy(RecordFilterProxy):
             return lh == asc
         return self._record_less(left, right)
 
+    def presorted(self, records: list, column: int, order: Qt.SortOrder) -> list | None:
+        """The containers in the order lessThan sorts them when no container is in a compose project
+        (None when one is): by ``_less`` of their sort keys, ties kept in the given order (Qt's sort is
+        stable both ways)."""
+        if any(project_of(c) for c in records):
+            return None
+        col = self.records.COLUMNS[column]
+        key = col.sort or col.text
+        keyed = [(key(c), c) for c in records]
+        keyed.sort(key=cmp_to_key(lambda a, b: -1 if _less(a[0], b[0]) else 1 if _less(b[0], a[0]) else 0),
+                   reverse=order == Qt.SortOrder.DescendingOrder)
+        return [c for _k, c in keyed]
+
     def _record_less(self, left, right) -> bool:
         """Two containers' rows compared as the base class would (their SortRole data, case-insensitive),
         from the records themselves: 300 containers sorted in a fifth of the time."""
         column = left.column()
-        a = self.records.sort_key(left.row(), column)
-        b = self.records.sort_key(right.row(), column)
-        if isinstance(a, str) and isinstance(b, str):
-            return a.lower() < b.lower()
-        return a < b
+        return _less(self.records.sort_key(left.row(), column), self.records.sort_key(right.row(), column))
 
     def filterAcceptsRow(self, row: int, parent) -> bool:
         project, header = self._split(row)
@@ -277,6 +287,13 @@ class ProjectProxy(RecordFilterProxy):
             return True
         hay = " ".join([col.text(c) for col in ContainerTableModel.COLUMNS] + [c.id, project]).lower()
         return all(w in hay for w in self._words)
+
+
+def _less(a, b) -> bool:
+    """Two sort keys compared as QSortFilterProxyModel's case-insensitive lessThan does for ours."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.lower() < b.lower()
+    return a < b
 
 
 class ProjectNameDelegate(QStyledItemDelegate):

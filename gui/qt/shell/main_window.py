@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         session.stateChanged.connect(self._on_state)
         session.infoChanged.connect(self._on_info)
         session.imagesLoaded.connect(self.images_model.replace_all)
-        session.containersLoaded.connect(self.containers_model.replace_all)
+        session.containersLoaded.connect(self.containers_page.fill)  # the first fill sorted in Python
         session.containersChanged.connect(self._on_containers_changed)
         self._on_state(session.state, session.message)
 
