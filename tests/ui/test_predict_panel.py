@@ -429,7 +429,11 @@ def test_regression_container_gets_the_tabular_form(predict_window, qtbot, docke
         row = [0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, 0.0, 0.02, -0.02]
         for name, value in zip(features, row, strict=True):
             form.fields[name].setText(str(value))
-        qtbot.mouseClick(w.findChild(QPushButton, "tabularPredict"), Qt.MouseButton.LeftButton)
+        button = w.findChild(QPushButton, "tabularPredict")
+        # The form was just laid out for this model: click once the button has its place on screen (a
+        # click sent before the layout ran lands outside the button's old, empty rect and does nothing).
+        qtbot.waitUntil(lambda: button.isVisible() and not button.visibleRegion().isEmpty(), timeout=5000)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: form.table.rowCount() == 1, timeout=10000)
         status, body = http("POST", f"{url}/predict", json_body(row), {"Content-Type": "application/json"})
         assert status == 200 and form.predictions() == pytest.approx(body["predictions"])
