@@ -5,6 +5,8 @@ Nothing here reads a file or a URL; ``gui.predict.sources`` does that on workers
 
 from __future__ import annotations
 
+import io
+
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QSize, Qt, QUrl
 from PySide6.QtGui import QImage, QImageReader
 
@@ -61,21 +63,48 @@ def can_accept(mime: QMimeData) -> bool:
                 or (mime.hasText() and mime.text().strip().lower().startswith(("http://", "https://"))))
 
 
+_SIGNATURES = (
+    (b"\xff\xd8\xff", b"jpeg"),
+    (b"\x89PNG\r\n\x1a\n", b"png"),
+    (b"GIF87a", b"gif"),
+    (b"GIF89a", b"gif"),
+    (b"BM", b"bmp"),
+    (b"II*\x00", b"tiff"),
+    (b"MM\x00*", b"tiff"),
+)
+
+
+def picture_format(data: bytes) -> bytes | None:
+    """Qt's name for the decoder of ``data`` from its first bytes (the formats the serving images read:
+    JPEG, PNG, GIF, BMP, WebP, TIFF), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return b"webp"
+    return next((fmt for magic, fmt in _SIGNATURES if data.startswith(magic)), None)
+
+
 def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> QImage | None:
     """A small QImage of the picture, or None when it is no picture or too large to decode safely.
 
     Qt's decoders do it (QImageReader with a scaled size: JPEGs are decoded straight at a reduced size by
-    libjpeg), in C++ without Python's lock, so the UI thread is not kept waiting for it: with Pillow the
+    libjpeg), in C++, so the UI thread is not kept waiting for it as long: with Pillow the
     four workers held the lock long enough to delay the UI thread by tens of ms (p99 16 ms against 3-8 ms
     here, 2 cores, 2 workers making thumbnails of 1-12 MP photos). Other pictures over ``MAX_PIXELS`` are
     not decoded at all. Safe on any thread (QImage, unlike QPixmap, needs no GUI thread).
     """
-    if not data:
+    fmt = picture_format(data)
+    if fmt is None:
         return None
+    if fmt == b"tiff":
+        return _pillow_thumbnail(data, size)
     buf = QBuffer()
     buf.setData(QByteArray(data))
     buf.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buf)
+    # The decoder is named, never probed for: probing asks every image plugin, and the SVG plugin's probe
+    # makes a QTextStream, whose connect() takes Qt's connection lock while this thread holds Python's
+    # lock. The UI thread disconnecting a signal at that moment holds the one and waits for the other:
+    # the whole app froze (seen in CI, a 1000-picture batch).
+    reader = QImageReader(buf, fmt)
+    reader.setAutoDetectImageFormat(False)
     full = reader.size()
     if not full.isValid() or full.isEmpty():
         return None
@@ -85,6 +114,22 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> QImage | None:
         reader.setScaledSize(full.scaled(QSize(size, size), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     return None if image.isNull() else image
+
+
+def _pillow_thumbnail(data: bytes, size: int) -> QImage | None:
+    """TIFF through Pillow: Qt's TIFF plugin brings its own libtiff, and in a process where Pillow's is
+    loaded too (the upload is prepared with Pillow) decoding with it crashed the app."""
+    from PIL import Image  # noqa: PLC0415  (only for TIFF drops)
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > MAX_PIXELS:
+                return None
+            im.thumbnail((size, size))
+            rgba = im.convert("RGBA")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return QImage(rgba.tobytes(), rgba.width, rgba.height, QImage.Format.Format_RGBA8888).copy()
 
 
 def mime_for_files(paths: list[str]) -> QMimeData:
