@@ -1,5 +1,10 @@
-"""`python -m gui` starts the app."""
+"""`python -m gui` starts the app.
 
-from gui.app import run
+Everything is under the guard: picture helper processes (gui.predict.helper) import this module as
+``__mp_main__`` when they start, and must neither open a window nor load Qt.
+"""
 
-run()
+if __name__ == "__main__":
+    from gui.app import run
+
+    run()

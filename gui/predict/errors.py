@@ -17,5 +17,8 @@ class PredictError(Exception):
         self.kind = kind
         self.status = status
 
+    def __reduce__(self):  # pickled whole (from a picture helper process), not as Exception(message)
+        return (type(self), (self.message, self.kind, self.status))
+
     def __str__(self) -> str:
         return self.message

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from gui.predict import helper
 from gui.predict.errors import PredictError
 from gui.predict.models import ModelMetadata
 
@@ -125,8 +126,13 @@ def prepare_upload(data: bytes, meta: ModelMetadata | None = None, max_pixels: i
     """The bytes to POST for a studio-v1 server.
 
     A picture bigger than the model's input is scaled down (keeping its aspect, still covering the input)
-    and sent as a small PNG; otherwise the original bytes go unchanged.
+    and sent as a small PNG; otherwise the original bytes go unchanged. (In a helper process when the app
+    enabled them and Pillow would hold Python's lock to decode it: gui.predict.helper.)
     """
+    return helper.run(_prepare_upload, data, meta, max_pixels)
+
+
+def _prepare_upload(data: bytes, meta: ModelMetadata | None, max_pixels: int) -> Upload:
     wanted = (meta.width, meta.height) if meta and meta.width and meta.height else None
     img, note, (w, h) = open_picture(data, wanted, max_pixels)
     shrink = max(wanted[0] / w, wanted[1] / h) if wanted else 1.0
@@ -193,7 +199,12 @@ def tensor_shape(meta: ModelMetadata) -> tuple[int, ...]:
 
 
 def picture_tensor(data: bytes, meta: ModelMetadata, max_pixels: int = MAX_PIXELS) -> PictureTensor:
-    """Decode, convert to the model's channels, resize to its input and scale as its metadata says."""
+    """Decode, convert to the model's channels, resize to its input and scale as its metadata says (in a
+    helper process, as ``prepare_upload``)."""
+    return helper.run(_picture_tensor, data, meta, max_pixels)
+
+
+def _picture_tensor(data: bytes, meta: ModelMetadata, max_pixels: int) -> PictureTensor:
     shape = tensor_shape(meta)
     luts = _luts(meta.scaling, meta.channels)
     img, note, _ = open_picture(data, (meta.width, meta.height), max_pixels)

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Signal
 
-from gui.predict import PredictError, PredictionClient
+from gui.predict import PredictError, PredictionClient, helper
 from gui.predict.sources import PictureSource, expand_folder, read_source
 from gui.qt.common.tasks import DaemonExecutor
 from gui.qt.predict.sources import make_thumbnail
@@ -63,6 +63,7 @@ class BatchRunner(QObject):
         self._current = next(self._generation)
         self._futures: dict[int, Future] = {}
         self._closed = False
+        helper.enable()  # big WebP pictures are decoded in helper processes, not under the UI's lock
 
     @property
     def busy(self) -> int:
