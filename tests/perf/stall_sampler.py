@@ -4,7 +4,9 @@ A 5 ms QTimer on the UI thread calls ``tick()``. A watcher thread looks every 5 
 is more than ``threshold_ms`` old it samples the UI thread's stack (``sys._current_frames``). A stall
 whose samples sit in the app's code is the app's; one whose samples sit in the event loop's wait
 (``exec``, ``processEvents``) means the thread was ready but did not run: other processes on the CPUs,
-or another thread holding the GIL.
+or another thread holding the GIL. On Linux each gap is also split by the UI thread's own scheduler
+counters (/proc/thread-self/schedstat): time it ran, time it was runnable but waited for a CPU, and the
+rest, when it was blocked (Python's lock, a mutex) or idle in the event loop's wait.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class StallSampler:
         self.ui = threading.get_ident()
         self.last = time.perf_counter()
         self.worst = 0.0
+        self.gaps: list[tuple[float, float, float]] = []  # (gap, ran, waited for a CPU), seconds
+        self._sched = _schedstat()
         self.where: collections.Counter = collections.Counter()
         self.samples = 0
         self._stop = threading.Event()
@@ -34,12 +38,19 @@ class StallSampler:
 
     def tick(self) -> None:
         now = time.perf_counter()
-        self.worst = max(self.worst, now - self.last)
+        sched = _schedstat()
+        gap = now - self.last
+        self.worst = max(self.worst, gap)
+        if gap >= self.threshold and sched and self._sched:
+            self.gaps.append((gap, (sched[0] - self._sched[0]) / 1e9, (sched[1] - self._sched[1]) / 1e9))
+        self._sched = sched
         self.last = now
 
     def start(self) -> None:
         self.worst, self.last = 0.0, time.perf_counter()
         self.where.clear()
+        self.gaps = []
+        self._sched = _schedstat()
         self.samples = 0
         self._stop.clear()
         self.timer.start()
@@ -73,5 +84,19 @@ class StallSampler:
 
     def report(self, top: int = 6) -> dict:
         """Samples (5 ms each) taken while the UI thread was late, by place."""
+        gaps = sorted(self.gaps, reverse=True)[:top]
         return {"late_samples": self.samples, "sample_ms": 5,
-                "where": [{"samples": n, "place": p} for p, n in self.where.most_common(top)]}
+                "where": [{"samples": n, "place": p} for p, n in self.where.most_common(top)],
+                "longest_gaps_ms": [{"gap": round(g * 1000, 1), "ran": round(r * 1000, 1),
+                                     "waited_for_cpu": round(w * 1000, 1),
+                                     "blocked_or_idle": round((g - r - w) * 1000, 1)} for g, r, w in gaps]}
+
+
+def _schedstat() -> tuple[int, int] | None:
+    """The calling thread's (ns on a CPU, ns runnable but waiting for one), or None off Linux."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            ran, waited, _ = f.read().split()
+        return int(ran), int(waited)
+    except (OSError, ValueError):
+        return None

@@ -23,6 +23,7 @@ class FlowLayout(QLayout):
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
         self._heights: dict[int, int] = {}  # width -> heightForWidth, until invalidate()
+        self._minimum: QSize | None = None  # minimumSize(), until invalidate()
         self._placed: dict[int, QRect] = {}  # id(item) -> the geometry last given to it
         self._reserved = (0, QSize())  # room kept for items to come: how many, each of this size
         self.setContentsMargins(margin, margin, margin, margin)
@@ -54,6 +55,7 @@ class FlowLayout(QLayout):
 
     def invalidate(self) -> None:
         self._heights.clear()
+        self._minimum = None
         super().invalidate()
 
     def expandingDirections(self) -> Qt.Orientation:
@@ -76,11 +78,15 @@ class FlowLayout(QLayout):
         return self.minimumSize()
 
     def minimumSize(self) -> QSize:
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        # Remembered like the heights: Qt asks for it on every layout request, and asking 200 cards each
+        # time held the UI thread for 30 ms at the end of a 200-picture batch.
+        if self._minimum is None:
+            size = QSize()
+            for item in self._items:
+                size = size.expandedTo(item.minimumSize())
+            m = self.contentsMargins()
+            self._minimum = size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        return QSize(self._minimum)
 
     def _arrange(self, rect: QRect, move: bool) -> int:
         m = self.contentsMargins()
