@@ -6,12 +6,15 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-import docker
-from docker.utils import version_lt
+from gui.engine.docker_import import import_docker
 
-from gui.engine.endpoint import EngineTarget
-from gui.engine.errors import EngineError, is_engine_fault, translate
-from gui.engine.models import ContainerInfo, EngineInfo, ImageInfo, PortBinding
+docker = import_docker()  # paramiko only when an ssh:// engine is used
+
+from docker.utils import version_lt  # noqa: E402
+
+from gui.engine.endpoint import EngineTarget  # noqa: E402
+from gui.engine.errors import EngineError, is_engine_fault, translate  # noqa: E402
+from gui.engine.models import ContainerInfo, EngineInfo, ImageInfo, PortBinding  # noqa: E402
 
 REQUEST_TIMEOUT = 15  # seconds, for request/response calls; streams use no timeout
 

@@ -9,7 +9,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from docker.tls import TLSConfig
+from gui.engine.docker_import import import_docker
+
+import_docker()  # paramiko only when an ssh:// engine is used
+
+from docker.tls import TLSConfig  # noqa: E402
 
 DEFAULT_UNIX_SOCKET = "unix:///var/run/docker.sock"
 DEFAULT_NPIPE = "npipe:////./pipe/docker_engine"

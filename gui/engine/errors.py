@@ -8,9 +8,13 @@ import re
 import ssl
 from enum import Enum
 
-import docker.errors
-import requests.exceptions
-import urllib3.exceptions
+from gui.engine.docker_import import import_docker
+
+import_docker()  # paramiko only when an ssh:// engine is used
+
+import docker.errors  # noqa: E402
+import requests.exceptions  # noqa: E402
+import urllib3.exceptions  # noqa: E402
 
 
 class ErrorKind(str, Enum):
