@@ -9,8 +9,9 @@ again (bench_predict: its longest stalls, the UI thread neither running nor wait
 ``enable()`` (the Predict page does it) sends such pictures to a small pool of helper processes started
 from a fork server (a clean process that imports only Pillow and this package, never the app's Qt
 window); a helper runs the very same function, so the answer is the same to the bit. Anything else, and
-every call when not enabled (the CLI, tests), runs in the calling thread as before. A helper that cannot
-start or dies mid-picture costs nothing but the lock: the picture is prepared in the calling thread.
+every call when not enabled (the CLI, tests), runs in the calling thread as before. Helpers are started
+in the background (about half a second); until they answer, and when one cannot start or dies
+mid-picture, the picture is prepared in the calling thread: helpers only ever cost the lock, never a wait.
 A helper runs at the calling thread's priority (a batch lowers its workers' priority).
 """
 
@@ -36,12 +37,15 @@ MIN_PIXELS = 1_000_000
 _lock = threading.Lock()
 _enabled = False
 _pool: ProcessPoolExecutor | None = None
+_ready = threading.Event()  # the helpers have answered their first (empty) job
+_starting = False
 _failed = ""  # why helpers could not start; then every picture is prepared in the calling thread
 offloaded = 0  # pictures a helper prepared or refused (for tests and benchmarks)
 
 
 def enable() -> None:
-    """Prepare lock-holding pictures in helper processes from now on (started on the first such picture)."""
+    """Prepare lock-holding pictures in helper processes from now on. They are started in the background
+    on the first such picture (or ``warm()``); until they answer, pictures are prepared here."""
     global _enabled
     _enabled = True
 
@@ -51,8 +55,16 @@ def disable() -> None:
     global _enabled, _pool
     with _lock:
         _enabled, pool, _pool = False, _pool, None
+        _ready.clear()
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def warm(timeout: float = 0.0) -> bool:
+    """Start the helpers in the background if they are not; wait up to ``timeout`` s for them to be
+    ready. Returns whether they are."""
+    _start_in_background()
+    return _ready.wait(timeout) if timeout > 0 else _ready.is_set()
 
 
 def holds_lock(data: bytes) -> bool:
@@ -84,8 +96,9 @@ def run(fn: Callable[..., T], data: bytes, *args) -> T:
     global offloaded
     if not (_enabled and holds_lock(data)):
         return fn(data, *args)
-    pool = _get_pool()
-    if pool is None:
+    pool = _pool
+    if pool is None or not _ready.is_set():  # starting them takes ~0.5 s: this picture is not kept waiting
+        _start_in_background()
         return fn(data, *args)
     from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415  (loaded by _get_pool)
 
@@ -109,10 +122,41 @@ def run(fn: Callable[..., T], data: bytes, *args) -> T:
     return result
 
 
+def _start_in_background() -> None:
+    global _starting
+    with _lock:
+        if not _enabled or _starting or _ready.is_set() or _failed:
+            return
+        _starting = True
+    threading.Thread(target=_start, name="picture-helpers-start", daemon=True).start()
+
+
+def _start() -> None:
+    """Make the pool and have every helper answer an empty job (forking them all now)."""
+    global _starting
+    try:
+        pool = _get_pool()
+        if pool is None:
+            return
+        try:
+            jobs = [pool.submit(os.getpid) for _ in range(WORKERS)]
+            for job in jobs:
+                job.result(timeout=60)
+        except Exception as exc:  # noqa: BLE001  (the fork server or a helper could not start, whatever the cause)
+            _give_up(pool, f"{type(exc).__name__}: {exc}")
+            return
+        with _lock:
+            if _pool is pool:
+                _ready.set()
+    finally:
+        with _lock:
+            _starting = False
+
+
 def _get_pool() -> ProcessPoolExecutor | None:
     global _pool, _failed
     with _lock:
-        if _pool is not None or _failed:
+        if _pool is not None or _failed or not _enabled:
             return _pool
         try:
             import multiprocessing  # noqa: PLC0415  (not at start: ~10 ms the window does not need)
@@ -134,6 +178,7 @@ def _drop(pool: ProcessPoolExecutor) -> None:
     with _lock:
         if _pool is pool:
             _pool = None
+            _ready.clear()
     pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -143,6 +188,7 @@ def _give_up(pool: ProcessPoolExecutor, why: str) -> None:
         _failed = why
         if _pool is pool:
             _pool = None
+            _ready.clear()
     log.warning("picture helpers unavailable (%s); pictures are prepared in the app", why)
     pool.shutdown(wait=False, cancel_futures=True)
 

@@ -39,6 +39,7 @@ def _picture(size: tuple[int, int], fmt: str, **save) -> bytes:
 @pytest.fixture
 def helpers():
     helper.enable()
+    assert helper.warm(timeout=60), helper._failed
     yield helper
     helper.disable()
 
@@ -69,6 +70,9 @@ def test_big_webp_prepared_in_a_helper_with_the_same_answer(helpers, big_webp):
     in_thread = (prepare_upload(big_webp, meta), picture_tensor(big_webp, meta))
     assert helper.offloaded == before
     helper.enable()
+    assert prepare_upload(big_webp, meta) == in_thread[0]  # made here while the helpers start again
+    assert helper.offloaded == before
+    assert helper.warm(timeout=60)
     offloaded = (prepare_upload(big_webp, meta), picture_tensor(big_webp, meta))
     assert helper.offloaded == before + 2
     assert offloaded == in_thread
@@ -124,22 +128,28 @@ def test_a_killed_helper_costs_only_the_lock(helpers, big_webp, noticed):
     before = helper.offloaded
     upload = prepare_upload(big_webp)  # the dead pool is noticed: this one is made here
     assert upload.data and helper.offloaded == before
-    prepare_upload(big_webp)  # and the next one goes to new helpers
+    assert helper.warm(timeout=60)  # new helpers, started in the background
+    prepare_upload(big_webp)
     assert helper.offloaded == before + 1 and helper._pool is not pool
 
 
-def test_helpers_that_cannot_start_leave_pictures_to_the_app(helpers, big_webp, monkeypatch):
+def test_helpers_that_cannot_start_leave_pictures_to_the_app(big_webp, monkeypatch):
     import concurrent.futures
 
     def refuse(*_a, **_k):
         raise OSError("no processes here")
 
     monkeypatch.setattr(helper, "_failed", "")
-    monkeypatch.setattr(helper, "_pool", None)
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
-    before = helper.offloaded
-    assert prepare_upload(big_webp).data
-    assert helper.offloaded == before and "no processes here" in helper._failed
+    helper.enable()
+    try:
+        before = helper.offloaded
+        assert prepare_upload(big_webp).data
+        assert not helper.warm(timeout=2)
+        assert prepare_upload(big_webp).data
+        assert helper.offloaded == before and "no processes here" in helper._failed
+    finally:
+        helper.disable()
 
 
 def test_the_app_module_opens_nothing_when_a_helper_imports_it():
