@@ -67,6 +67,15 @@ def warm(timeout: float = 0.0) -> bool:
     return _ready.wait(timeout) if timeout > 0 else _ready.is_set()
 
 
+def status() -> str:
+    """In words: "off", "starting", "ready" or "unavailable: <why>"."""
+    if _failed:
+        return f"unavailable: {_failed}"
+    if not _enabled:
+        return "off"
+    return "ready" if _ready.is_set() else "starting"
+
+
 def holds_lock(data: bytes) -> bool:
     """Whether Pillow would hold Python's lock long to decode ``data``: a WebP picture over MIN_PIXELS."""
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
@@ -165,7 +174,8 @@ def _get_pool() -> ProcessPoolExecutor | None:
             ctx = multiprocessing.get_context("forkserver")
             # The fork server imports only this (not the app's __main__, which would open a window).
             ctx.set_forkserver_preload(["gui.predict.pictures"])
-            _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx)
+            _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx, initializer=_watch_app,
+                                        initargs=(os.getpid(),))
         except (OSError, ValueError) as exc:  # no fork server on this platform, no processes allowed
             _failed = f"{type(exc).__name__}: {exc}"
             log.warning("picture helpers unavailable (%s); pictures are prepared in the app", _failed)
@@ -201,6 +211,36 @@ def _thread_nice() -> int | None:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     except OSError:
         return None
+
+
+def _watch_app(app_pid: int) -> None:
+    """In each helper: end when the app does. The app leaves with os._exit (no clean-up), and a helper
+    holds its own end of the job queue, so it would otherwise wait for jobs for ever (and keep the fork
+    server alive)."""
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(app_pid)  # Linux 5.3+: readable when the process ends
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select  # noqa: PLC0415
+
+            select.select([fd], [], [])
+        else:
+            import time  # noqa: PLC0415
+
+            while True:
+                try:
+                    os.kill(app_pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="app-watch", daemon=True).start()
 
 
 def _call(fn: Callable[..., T], nice: int | None, data: bytes, *args) -> T:

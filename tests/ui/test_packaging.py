@@ -22,7 +22,7 @@ CACHE = Path(os.environ.get("AICS_CACHE", "/var/cache/ai-container-studio"))
 SELF_TEST = re.compile(
     r"^self-test: ai-container-studio (?P<version>\S+), window shown \(xcb\), (?P<secs>[\d.]+)s, "
     r"engine (?P<url>\S+) Docker Engine (?P<engine>\S+) \(API [\d.]+\), "
-    r"images=(?P<images>\d+) containers=(?P<containers>\d+)$")
+    r"images=(?P<images>\d+) containers=(?P<containers>\d+), picture helpers (?P<helpers>.+)$")
 SLOW_BUILD_S = 300  # a build slower than this may be reused from the cache when the sources match
 
 
@@ -113,6 +113,7 @@ def test_bundle_self_test_on_x11_against_the_real_engine(bundle, x11, tmp_path, 
     assert m["version"] == gui.__version__
     assert m["engine"] == docker_api.version()["Version"]
     assert int(m["images"]) >= 1  # at least the test base image is there
+    assert m["helpers"] == "ready"  # the bundle runs multiprocessing's fork server through its launcher
     print(f"\n{lines[0]}")
 
 

@@ -159,3 +159,23 @@ def test_the_app_module_opens_nothing_when_a_helper_imports_it():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_helpers_end_with_the_app_even_when_it_leaves_with_os_exit():
+    """The app leaves with os._exit (no clean-up): its helpers and their fork server must not stay."""
+    code = """
+import os
+from gui.predict import helper
+helper.enable()
+assert helper.warm(timeout=60), helper.status()
+print(*helper._pool._processes, flush=True)
+os._exit(0)
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == helper.WORKERS
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
+        time.sleep(0.05)
+    assert not [p for p in pids if os.path.exists(f"/proc/{p}")], "helpers outlived the app"

@@ -1,4 +1,7 @@
-"""--self-test: show the main window, wait for the engine (or a short timeout), print one line, exit."""
+"""--self-test: show the main window, wait for the engine (or a short timeout), print one line, exit.
+
+It also starts the picture helper processes (gui.predict.helper) and waits for them to answer or fail,
+so a bundle whose fork server cannot start says so."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication
 
 from gui import APP_ID, __version__
+from gui.predict import helper
 
 EXIT_OK = 0
 EXIT_NO_WINDOW = 1
@@ -41,6 +45,8 @@ class SelfTest(QObject):
         session.loaded.connect(self._on_engine_settled)
         session.stateChanged.connect(self._on_state)
         self._engine_done = session.has_loaded or session.state == "disconnected"
+        helper.enable()
+        helper.warm()  # in the background; _check waits for it to settle
         self._check_timer.start()
         self._deadline.start()
 
@@ -61,6 +67,7 @@ class SelfTest(QObject):
         else:
             reason = session.message or "no answer yet"
             parts.append(f"engine {session.target.url} not connected: {reason}")
+        parts.append(f"picture helpers {helper.status()}")
         return "self-test: " + ", ".join(parts)
 
     def _on_state(self, state: str, _message: str) -> None:
@@ -72,7 +79,8 @@ class SelfTest(QObject):
         self._check()
 
     def _check(self) -> None:
-        if self.exit_code is None and self._engine_done and self.window_shown():
+        if (self.exit_code is None and self._engine_done and self.window_shown()
+                and helper.status() != "starting"):
             self._finish()
 
     def _on_deadline(self) -> None:
