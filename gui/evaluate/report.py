@@ -19,11 +19,23 @@ ANSWER_COLUMNS = ("name", "truth", "predicted", "score", "value", "ms", "error",
 
 def thumbnail_png(path: str, size: int = THUMB) -> bytes | None:
     """A small PNG of the picture at ``path`` (nearest-neighbour, so 8×8 digits stay crisp); None if
-    it cannot be read."""
+    it cannot be read. A big WebP is decoded in a picture helper process when the app enabled them
+    (gui.predict.helper: Pillow holds Python's lock while decoding one)."""
+    from gui.predict import helper
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return helper.run(_thumbnail_png, data, size)
+
+
+def _thumbnail_png(data: bytes, size: int) -> bytes | None:
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
+        with Image.open(io.BytesIO(data)) as img:
             img.draft("RGB", (size, size))
             img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
             scale = size / max(img.size)

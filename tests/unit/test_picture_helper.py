@@ -179,3 +179,16 @@ os._exit(0)
     while time.monotonic() < deadline and any(os.path.exists(f"/proc/{p}") for p in pids):
         time.sleep(0.05)
     assert not [p for p in pids if os.path.exists(f"/proc/{p}")], "helpers outlived the app"
+
+
+def test_evaluate_thumbnails_of_big_webp_made_in_a_helper(helpers, big_webp, tmp_path):
+    from gui.evaluate.report import thumbnail_png
+
+    path = tmp_path / "big.webp"
+    path.write_bytes(big_webp)
+    before = helper.offloaded
+    there = thumbnail_png(str(path))
+    assert helper.offloaded == before + 1
+    helper.disable()
+    assert there == thumbnail_png(str(path)) and there.startswith(b"\x89PNG")
+    assert thumbnail_png(str(tmp_path / "missing.webp")) is None
