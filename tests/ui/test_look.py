@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QTableView, QWidget
 
 from gui.app import create_window, ensure_app
 from gui.engine import ContainerInfo
@@ -160,5 +160,16 @@ def test_sidebar_window_size_and_list_headers(qtbot):
         for section in range(header.count() - 1):
             title = page.model.headerData(section, header.orientation())
             assert header.sectionSize(section) >= fm.horizontalAdvance(title), title
+    # The images' references take the room the window has, not the last column ("Created").
+    w.resize(1440, 900)
+    w.pages.setCurrentWidget(w.images_page)
+    header = w.images_page.view.horizontalHeader()
+    qtbot.waitUntil(lambda: header.sectionSize(0) > 2 * header.sectionSize(header.count() - 1), timeout=2000)
+    assert header.sectionSize(0) > 2 * header.sectionSize(header.count() - 1)
+    long_ref = "registry.example.com:5000/team/sklearn-regression-skl2onnx:2026-12-01"
+    assert header.sectionSize(0) >= header.fontMetrics().horizontalAdvance(long_ref)
+    # The engine box shows the whole engine in its tooltip (its text is elided in the middle to fit).
+    switcher = w.findChild(QComboBox, "engineSwitcher")
+    assert switcher.currentText() and switcher.currentText() in switcher.toolTip()
     w.close()
     w.session.close()

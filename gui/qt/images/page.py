@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -65,6 +66,12 @@ class ImagesPage(ListPage):
 
     def __init__(self, window, parent=None):
         super().__init__(ImageTableModel(window), "imagesView", "image", 3, parent)
+        # The reference takes the room the window has, not "Created" (long cache and registry names were
+        # cut while the last column stood half empty).
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(3, 150)  # "about a month ago"
         self.main_window = window
         self.tool_windows = ToolWindows(window)
         window.engineChanged.connect(lambda _s: self.tool_windows.close_all())

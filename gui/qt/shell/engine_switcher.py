@@ -16,6 +16,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QVBoxLayout,
     QWidget,
 )
@@ -161,7 +164,6 @@ class EngineSwitcher(QComboBox):
         super().__init__(parent)
         self.setObjectName("engineSwitcher")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setToolTip("The engine this window manages")
         self.settings = settings or QSettings()
         self.current = current
         self.add_dialog: AddEngineDialog | None = None
@@ -186,12 +188,26 @@ class EngineSwitcher(QComboBox):
     def _select_current(self) -> None:
         if self.current is None:
             self.setCurrentIndex(0)
-            return
-        for i in range(self.count()):
-            data = self.itemData(i)
-            if isinstance(data, EngineTarget) and data.url == self.current.url:
-                self.setCurrentIndex(i)
-                return
+        else:
+            for i in range(self.count()):
+                data = self.itemData(i)
+                if isinstance(data, EngineTarget) and data.url == self.current.url:
+                    self.setCurrentIndex(i)
+                    break
+        self.setToolTip(f"The engine this window manages: {self.currentText()}")
+
+    def paintEvent(self, _event) -> None:
+        """The chosen engine elided in the middle when the sidebar is narrower than it ("Local —
+        unix:///…/docker.sock", not "Local — unix:///var/run/dc"); the list shows it whole."""
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, opt)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        opt.currentText = self.fontMetrics().elidedText(opt.currentText, Qt.TextElideMode.ElideMiddle,
+                                                        field.width())
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, opt)
 
     def set_current(self, target: EngineTarget) -> None:
         self.current = target
