@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, ErrorKind, translate
+from gui.engine.errors import EngineError, ErrorKind, is_engine_fault, translate
 from gui.engine.reference import split_reference
 from gui.engine.streams import (
     PING_TIMEOUT,
@@ -164,7 +164,7 @@ class ImageBuild(CancellableStream):
             self.engine.ping(timeout=PING_TIMEOUT)  # a frozen engine would hold each call below 15 s
             if self._reap(timeout):
                 return True
-        except Exception:  # EngineError, or whatever docker-py raised under it
+        except Exception:  # best effort (documented never to raise): anything at all is "not confirmed"
             pass
         _leave(self.engine.url, self._containers)
         return False
@@ -201,7 +201,7 @@ class ImageBuild(CancellableStream):
     def _undo_tag(self, api) -> None:
         try:
             now = api.inspect_image(self.tag)["Id"]
-        except Exception:
+        except Exception:  # best effort, part of cancel(), which never raises
             return
         if now == self._tag_before:
             return
@@ -225,7 +225,9 @@ class ImageBuild(CancellableStream):
         answers_or_did_not_start(self.engine, "the build")
         try:
             self._tag_before = self.engine.api().inspect_image(self.tag)["Id"]
-        except Exception:
+        except Exception as exc:
+            if not is_engine_fault(exc):  # a bug taken for "no image yet": a cancel would remove the tag's image
+                raise
             self._tag_before = None
         api = self.engine.stream_api()
         self._watch(self.engine, self.idle_timeout, "image-build-watchdog")
@@ -283,12 +285,14 @@ class ImageBuild(CancellableStream):
                 # (connect and send, read): the answer's wait and the stream are the watchdog's.
                 timeout=(self.upload_timeout, None),
             )
-        except Exception as exc:
+        except Exception as exc:  # whatever a cut (close() or the watchdog) made docker-py raise, first
             if self.closed:
                 yield self._cancelled_line(0, 0)
                 return
             if self._stalled:
                 raise self._stall_error() from None
+            if not is_engine_fault(exc):  # a bug: to the crash reporter, not "the engine failed"
+                raise
             error = translate(exc, self.engine.url)
             if error.kind == ErrorKind.TIMEOUT:  # only the upload has a timeout
                 raise self._upload_error() from None
@@ -332,6 +336,8 @@ class ImageBuild(CancellableStream):
                 return
             if self._stalled:
                 raise self._stall_error() from None
+            if not is_engine_fault(exc):
+                raise
             raise translate(exc, self.engine.url) from None
         if pending.strip():
             yield self._parse(pending.rstrip("\r"), step, total)

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, is_engine_fault, translate
 from gui.engine.models import EngineEvent
 from gui.engine.streams import CancellableStream
 
@@ -85,7 +85,7 @@ class EventFollower(CancellableStream):
         for thing in held:
             try:
                 thing.close()
-            except Exception:
+            except Exception:  # best effort: close() (from any thread) never raises
                 pass
 
     def _open(self):
@@ -94,7 +94,7 @@ class EventFollower(CancellableStream):
         if opened is not None:
             try:
                 held = opened.result()  # this worker thread waits for it, as it would for its own
-            except Exception:
+            except Exception:  # an engine fault, or the future cancelled; a bug shows again in the new attempt
                 held = None  # that attempt failed: a new one below
         self.subscribed_early = held is not None
         if held is None:
@@ -122,9 +122,11 @@ class EventFollower(CancellableStream):
                         return
                     yield to_event(raw)
                 reason = self._why_ended()
-            except Exception as exc:
+            except Exception as exc:  # whatever close() made docker-py raise, first
                 if self.closed:
                     return
+                if not is_engine_fault(exc):  # a bug: to the crash reporter, not a "disconnected" event
+                    raise
                 self.engine.reset()
                 reason = str(translate(exc, self.engine.url))
             finally:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, ErrorKind, translate
+from gui.engine.errors import EngineError, ErrorKind, is_engine_fault, translate
 from gui.engine.streams import CancellableStream, answers_or_did_not_start, post_stream, shutdown_response
 
 NOT_EXECUTABLE, NOT_FOUND = 126, 127
@@ -109,12 +109,14 @@ class ExecRun(CancellableStream):
             api = self.engine.stream_api()
             self._hold_connections_of(api)  # an engine frozen before it answered: the watchdog cuts the request
             res = post_stream(api, "/exec/{0}/start", exec_id, {"Tty": False, "Detach": False})
-        except Exception as exc:
+        except Exception as exc:  # whatever a cut (close() or the watchdog) made the request raise, first
             shutdown_response(api, res)
             if self.closed:
                 return
             if self.stalled:
                 raise self._stall_error() from None
+            if not is_engine_fault(exc):  # a bug: to the crash reporter, not "the engine failed"
+                raise
             raise translate(exc, self.engine.url) from None
         tail = ""
 
@@ -148,6 +150,8 @@ class ExecRun(CancellableStream):
                 return
             if self.stalled:
                 raise self._stall_error() from None
+            if not is_engine_fault(exc):
+                raise
             raise translate(exc, self.engine.url) from None
         finally:
             self._let_go()

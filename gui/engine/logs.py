@@ -12,6 +12,7 @@ engine that does not answer ends the follow (a LogEnded with ``engine_lost``).
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, is_engine_fault, translate
 from gui.engine.state import container_state, ended_message
 from gui.engine.streams import (
     CancellableStream,
@@ -107,7 +108,11 @@ class LineDecoder:
             nl = raw.find(b"\r\n", pos)
             if nl < 0:
                 break
-            size = int(raw[pos:nl].split(b";", 1)[0], 16)
+            head = raw[pos:nl].split(b";", 1)[0]
+            try:
+                size = int(head, 16)
+            except ValueError:  # the engine's answer is wrong, not our code: an engine fault
+                raise http.client.HTTPException(f"the engine sent a bad HTTP chunk size {head[:20]!r}") from None
             pos = nl + 2
             if size == 0:
                 self.done = True
@@ -309,6 +314,8 @@ class LogReader(CancellableStream):
             if end:
                 reader.join(1.0)
                 if error is not None:
+                    if not is_engine_fault(error):  # a bug: to the crash reporter, not "the engine failed"
+                        raise error
                     raise translate(error, self.engine.url)
                 self.ended_cleanly = True
                 return

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gui.engine import credentials
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, is_engine_fault, translate
 from gui.engine.reference import ImageReference, ReferenceError, parse_reference
 from gui.engine.streams import CancellableStream, close_response
 
@@ -125,7 +125,7 @@ class Transfer(CancellableStream):
             close_response(response)
         try:
             api.close()
-        except Exception:
+        except Exception:  # best effort: close() (from any thread) never raises
             pass
 
     def _hold_responses_of(self, api) -> None:
@@ -152,6 +152,8 @@ class Transfer(CancellableStream):
         try:
             api = self.engine.stream_api()
         except Exception as exc:
+            if not is_engine_fault(exc):  # a bug: to the crash reporter, not "the engine failed"
+                raise
             raise translate(exc, self.engine.url) from None
         self._hold_responses_of(api)
         try:
@@ -170,9 +172,11 @@ class Transfer(CancellableStream):
                         yield item
             except (EngineError, ReferenceError):
                 raise
-            except Exception as exc:
+            except Exception as exc:  # whatever closing the response under docker-py made it raise, first
                 if self.closed:
                     return
+                if not is_engine_fault(exc):
+                    raise
                 raise _error(exc, self.engine, registry) from None
             if self.closed:
                 return

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, translate
+from gui.engine.errors import EngineError, is_engine_fault, translate
 from gui.engine.state import container_state, ended_message
 from gui.engine.streams import CancellableStream, open_stream, shutdown_response
 
@@ -169,7 +169,11 @@ class StatsFollower(CancellableStream):
                 self._heard()
                 if self.closed:
                     return
-                raw = json.loads(line)
+                try:
+                    raw = json.loads(line)
+                except ValueError as exc:  # the engine's answer is wrong, not our code
+                    raise EngineError(f"Docker Engine at {self.engine.url} sent a stats line that is not JSON: "
+                                      f"{exc}") from None
                 if is_stopped_sample(raw):
                     state, code = container_state(self.engine, self.container_id)
                     if state not in ("running", "paused", "restarting"):
@@ -183,9 +187,12 @@ class StatsFollower(CancellableStream):
         except EngineError as exc:
             if not self.closed:
                 yield self._failed(exc)
-        except Exception as exc:
-            if not self.closed:
-                yield self._failed(translate(exc, self.engine.url))
+        except Exception as exc:  # whatever a cut (close() or the watchdog) made the read raise, first
+            if self.closed:
+                return
+            if not self.stalled and not is_engine_fault(exc):  # a bug: to the crash reporter
+                raise
+            yield self._failed(translate(exc, self.engine.url))
         finally:
             self._let_go()
             shutdown_response(api, res)

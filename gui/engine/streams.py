@@ -19,7 +19,7 @@ from typing import Any
 import urllib3.connection
 
 from gui.engine.client import Engine
-from gui.engine.errors import EngineError, ErrorKind, translate
+from gui.engine.errors import EngineError, ErrorKind, is_engine_fault, translate
 
 PING_TIMEOUT = 3.0  # seconds a live engine takes at most to answer a ping
 
@@ -152,6 +152,8 @@ def open_stream(engine: Engine, path: str, obj_id: str, params: dict, holder: Ca
 
     With ``holder`` the request's connection is what ``holder.close()`` (or its watchdog) cuts until
     the caller holds the response: an engine frozen before it answered cannot keep the caller waiting.
+    An engine fault (``is_engine_fault``) is raised as EngineError, and so is anything a cut made the
+    request raise (the caller sees ``holder.closed`` or ``stalled``); anything else is a bug, raised as it is.
     Returns ``(api, response, read, chunked)``: ``read(n)`` gives what the socket has (up to n
     bytes; b"" at the end) and ``chunked`` says whether those bytes still carry the HTTP chunked
     encoding (they do when read straight from the socket, which is much faster).
@@ -164,6 +166,9 @@ def open_stream(engine: Engine, path: str, obj_id: str, params: dict, holder: Ca
         res = get_stream(api, path, obj_id, params)
     except Exception as exc:
         shutdown_response(api, res)
+        cut = holder is not None and (holder.closed or holder.stalled)
+        if not cut and not is_engine_fault(exc):
+            raise
         raise translate(exc, engine.url) from None
     read, chunked = fast_reader(res)
     return api, res, read, chunked
