@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui.builder import Template, ValidationError, assemble_context
 from gui.engine.build import BuildError, ImageBuild
-from gui.qt.common.tasks import DaemonExecutor, Task, report_bug, unless_bug
+from gui.qt.common.tasks import DaemonExecutor, Task, expected, report_bug, unless_bug
 
 FLUSH_MS = 15
 MAX_LINES_PER_FLUSH = 2_000
@@ -109,7 +109,7 @@ class BuildRunner(QObject):
                 if clock() > slice_end:
                     time.sleep(PUMP_PAUSE_S if len(queue) < MAX_QUEUED else BEHIND_PAUSE_S)
                     slice_end = clock() + PUMP_SLICE_S
-        except Exception as exc:  # BuildError, or the engine went away: reported by _outcome
+        except Exception as exc:  # BuildError, the engine went away, or a bug: sorted by _outcome
             self._failure = exc
         finally:
             self._ended.set()
@@ -176,6 +176,10 @@ class BuildRunner(QObject):
         exc = self._failure
         if isinstance(exc, BuildError):
             return BuildOutcome("failed", error=str(exc), step=exc.step, instruction=exc.instruction)
+        if exc is not None and not expected(exc):  # a bug in the app: to the crash reporter, not a sentence
+            report_bug(exc)
+            return BuildOutcome("failed", error=f"the app failed ({type(exc).__name__}); the details went to "
+                                                "the crash report")
         if exc is not None:
             return BuildOutcome("failed", error=str(exc))
         if self.build.image_id:
