@@ -10,6 +10,7 @@ import pytest
 
 from gui.builder import get_template, run_settings
 from gui.engine.build import BuildError, ImageBuild
+from tests.support.labels import RUN_ID, TEST_LABEL
 from tests.support.templates import COLD_BUILD_S, build_template, engine, http, run_container, wait_for
 
 pytestmark = pytest.mark.timeout(COLD_BUILD_S)  # python-app and jupyter may be built from nothing
@@ -82,7 +83,9 @@ def test_failing_step_is_reported(tmp_path, busybox_image, test_labels, unique_n
     tag = f"{unique_name('fail')}:latest"
     build = ImageBuild(
         engine(),
-        _context(tmp_path, f"FROM {busybox_image}\nRUN echo fine\nRUN exit 3\n"),
+        # The run's label before the steps: the layer "RUN echo fine" leaves (an untagged image once the
+        # build fails) carries it, so the session's clean-up removes it.
+        _context(tmp_path, f"FROM {busybox_image}\nLABEL {TEST_LABEL}={RUN_ID}\nRUN echo fine\nRUN exit 3\n"),
         tag,
         labels=test_labels,
     )
@@ -90,12 +93,15 @@ def test_failing_step_is_reported(tmp_path, busybox_image, test_labels, unique_n
     with pytest.raises(BuildError) as info:
         for line in build:
             lines.append(line)
-    assert info.value.step == 3 and info.value.instruction == "RUN exit 3"
+    assert info.value.step == 4 and info.value.instruction == "RUN exit 3"
     assert "returned a non-zero code: 3" in str(info.value)
-    assert lines[-1].error and lines[-1].step == 3
+    assert lines[-1].error and lines[-1].step == 4
     steps = [line.text for line in lines if line.text.startswith("Step ")]
-    assert steps == [f"Step 1/4 : FROM {busybox_image}", "Step 2/4 : RUN echo fine", "Step 3/4 : RUN exit 3"]
+    assert steps == [f"Step 1/5 : FROM {busybox_image}", f"Step 2/5 : LABEL {TEST_LABEL}={RUN_ID}",
+                     "Step 3/5 : RUN echo fine", "Step 4/5 : RUN exit 3"]
     assert not _tag_exists(docker_api, tag)
+    left = docker_api.images(filters={"dangling": True, "label": f"{TEST_LABEL}={RUN_ID}"})
+    assert left, "the failed build's last good layer is an untagged image with the run's label"
 
 
 def test_python_app_runs_the_users_script(docker_api, test_labels, tmp_path, unique_name):
