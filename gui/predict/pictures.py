@@ -20,6 +20,9 @@ from gui.predict.models import ModelMetadata
 # decoder itself (cheap), other formats are refused. 24 MP covers a 6000x4000 camera photo.
 MAX_PIXELS = 24_000_000
 
+# A picture sent to a studio-v1 server is scaled down to cover the model's input, but its longer side is
+# kept at least this long: the server scales it again as its own preprocessing needs.
+KEEP_SIDE = 256
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -122,20 +125,26 @@ def to_channels(img: Image.Image, channels: int | None) -> Image.Image:
     return img if img.mode == mode else img.convert(mode)
 
 
-def prepare_upload(data: bytes, meta: ModelMetadata | None = None, max_pixels: int = MAX_PIXELS) -> Upload:
+def prepare_upload(data: bytes, meta: ModelMetadata | None = None, max_pixels: int = MAX_PIXELS,
+                   keep_side: int = 0) -> Upload:
     """The bytes to POST for a studio-v1 server.
 
-    A picture bigger than the model's input is scaled down (keeping its aspect, still covering the input)
-    and sent as a small PNG; otherwise the original bytes go unchanged. (In a helper process when the app
+    A picture bigger than the model's input is scaled down (keeping its aspect, still covering the input,
+    its longer side at least ``keep_side``) and sent as a small PNG; otherwise the original bytes go
+    unchanged. studio-v1 servers preprocess pictures themselves: their client keeps KEEP_SIDE. (In a helper process when the app
     enabled them and Pillow would hold Python's lock to decode it: gui.predict.helper.)
     """
-    return helper.run(_prepare_upload, data, meta, max_pixels)
+    return helper.run(_prepare_upload, data, meta, max_pixels, keep_side)
 
 
-def _prepare_upload(data: bytes, meta: ModelMetadata | None, max_pixels: int) -> Upload:
+def _prepare_upload(data: bytes, meta: ModelMetadata | None, max_pixels: int, keep_side: int) -> Upload:
     wanted = (meta.width, meta.height) if meta and meta.width and meta.height else None
-    img, note, (w, h) = open_picture(data, wanted, max_pixels)
-    shrink = max(wanted[0] / w, wanted[1] / h) if wanted else 1.0
+    # Never below keep_side on the longer side: the server's own preprocessing may need more than the
+    # model's input (the demo digit models crop to the ink first: a typed 4 in the corner of an 800x600
+    # picture, shrunk to 11x8 for their 8x8 input, was 2 pixels of ink and answered "1").
+    draft = (max(wanted[0], keep_side), max(wanted[1], keep_side)) if wanted else None
+    img, note, (w, h) = open_picture(data, draft, max_pixels)
+    shrink = max(wanted[0] / w, wanted[1] / h, keep_side / max(w, h)) if wanted else 1.0
     if not note and shrink >= 1.0:
         return Upload(data, Image.MIME.get(img.format or "", "application/octet-stream"))
     if shrink < 1.0:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from gui.predict.client import PredictionClient, check_answer_count, check_rows
 from gui.predict.errors import PredictError
 from gui.predict.models import IMAGE, TABULAR, FeatureRange, ModelMetadata, Prediction
-from gui.predict.pictures import prepare_upload
+from gui.predict.pictures import KEEP_SIDE, prepare_upload
 from gui.predict.transport import parse_json
 
 
@@ -126,7 +126,7 @@ class StudioClient(PredictionClient):
         start = time.perf_counter()
         if meta.input_kind != IMAGE:
             raise PredictError(f"the model at {self.url} takes table rows, not pictures", kind="input")
-        upload = prepare_upload(data, meta)
+        upload = prepare_upload(data, meta, keep_side=KEEP_SIDE)  # the server preprocesses it itself
         resp, _ = self.transport.request(
             "POST",
             "/predict",

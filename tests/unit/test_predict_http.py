@@ -221,8 +221,8 @@ def test_studio_client_speaks_studio_v1(serve):
     assert post["body"] == png(value=230)  # small enough: sent as it was
 
     dark = client.predict_image(png(size=(1600, 800), value=20, mode="RGB"), top_k=5)
-    assert dark.labels == ("dark", "bright") and "scaled down from 1600×800 to 32×16" in dark.note
-    assert state["sizes"][-1] == (32, 16)
+    assert dark.labels == ("dark", "bright") and "scaled down from 1600×800 to 256×128" in dark.note
+    assert state["sizes"][-1] == (256, 128)
     client.close()
 
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from gui.predict import ModelMetadata, PredictError, open_picture, picture_tensor, prepare_upload
-from gui.predict.pictures import MAX_PIXELS, PictureTensor, tensor_shape
+from gui.predict.pictures import KEEP_SIDE, MAX_PIXELS, PictureTensor, tensor_shape
 
 SIDE_60MP = 7746  # 7746 x 7746 = 60.0 megapixels
 
@@ -95,13 +95,30 @@ def test_small_picture_is_sent_unchanged(rgb_2x2):
 
 
 def test_big_picture_is_scaled_down_keeping_its_aspect_before_sending():
-    photo = encode(Image.effect_noise((640, 480), 40).convert("RGB"), "JPEG")
-    upload = prepare_upload(photo, meta(width=28, height=28, channels=1))
+    photo = encode(Image.effect_noise((1280, 960), 40).convert("RGB"), "JPEG")
+    assert Image.open(io.BytesIO(prepare_upload(photo, meta(width=28, height=28)).data)).size == (38, 28)
+    upload = prepare_upload(photo, meta(width=28, height=28, channels=1), keep_side=KEEP_SIDE)  # studio-v1
     small = Image.open(io.BytesIO(upload.data))
     assert small.format == "PNG" and small.mode == "L"
-    assert small.size == (38, 28)  # covers 28x28, keeps 4:3
-    assert upload.note == "scaled down from 640×480 to 38×28 before sending"
+    assert small.size == (256, 192)  # keeps 4:3, its longer side KEEP_SIDE (the server scales it again)
+    assert upload.note == "scaled down from 1280×960 to 256×192 before sending"
     assert len(upload.data) < len(photo)
+    wide = prepare_upload(encode(Image.new("RGB", (4000, 400), "white"), "PNG"), meta(width=224, height=224),
+                          keep_side=KEEP_SIDE)
+    assert Image.open(io.BytesIO(wide.data)).size == (2240, 224)  # covers the model's input
+
+
+def test_a_small_mark_in_a_big_picture_keeps_enough_pixels_for_the_server():
+    """The demo digit servers crop to the ink before scaling to 8x8: shrunk to 11x8 on the client, a typed
+    4 in the corner of an 800x600 picture was 2 pixels of ink, the server said "almost no ink" and 1."""
+    from gui.resources import sample_pictures
+
+    corner = next(p for p in sample_pictures("digits") if "corner" in p.name)
+    upload = prepare_upload(corner.read_bytes(), meta(width=8, height=8, channels=1), keep_side=KEEP_SIDE)
+    small = Image.open(io.BytesIO(upload.data)).convert("L")
+    assert small.size == (256, 192)
+    ink = sum(1 for v in small.getdata() if v < 128)
+    assert ink > 300  # the 4's strokes, not a speck
 
 
 def test_tensor_nhwc_zero_to_one(rgb_2x2):
