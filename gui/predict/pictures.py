@@ -147,19 +147,31 @@ def _prepare_upload(data: bytes, meta: ModelMetadata | None, max_pixels: int, ke
     shrink = max(wanted[0] / w, wanted[1] / h, keep_side / max(w, h)) if wanted else 1.0
     if not note and shrink >= 1.0:
         return Upload(data, Image.MIME.get(img.format or "", "application/octet-stream"))
+    # A server that preprocesses pictures itself (keep_side) gets their colours too: the demo digit
+    # servers tell a photo from a drawn digit by its colours, which a grey copy does not have.
+    convert = _keep_colours if keep_side else (lambda im: to_channels(im, meta.channels if meta else None))
     if shrink < 1.0:
         size = (max(1, math.ceil(w * shrink - 1e-6)), max(1, math.ceil(h * shrink - 1e-6)))
-        img = to_channels(img, meta.channels if meta else None)
+        img = convert(img)
         if img.size != size:
             img = img.resize(size, Image.Resampling.BOX)
         note = "; ".join(
             filter(None, [note, f"scaled down from {w}×{h} to {size[0]}×{size[1]} before sending"])
         )
     else:
-        img = to_channels(img, meta.channels if meta else None)
+        img = convert(img)
     out = io.BytesIO()
     img.save(out, format="PNG")
     return Upload(out.getvalue(), "image/png", note)
+
+
+def _keep_colours(img: Image.Image) -> Image.Image:
+    """``img`` in a mode PNG keeps and BOX scaling handles, its colours and transparency as they are."""
+    if img.mode in ("L", "LA", "RGB", "RGBA"):
+        return img
+    if img.mode in ("P", "PA"):
+        return img.convert("RGBA" if img.mode == "PA" or "transparency" in img.info else "RGB")
+    return img.convert("L" if img.mode in ("1", "I", "I;16", "F") else "RGB")
 
 
 def _luts(scaling: str, channels: int) -> list[list[float]]:

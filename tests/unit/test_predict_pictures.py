@@ -99,7 +99,7 @@ def test_big_picture_is_scaled_down_keeping_its_aspect_before_sending():
     assert Image.open(io.BytesIO(prepare_upload(photo, meta(width=28, height=28)).data)).size == (38, 28)
     upload = prepare_upload(photo, meta(width=28, height=28, channels=1), keep_side=KEEP_SIDE)  # studio-v1
     small = Image.open(io.BytesIO(upload.data))
-    assert small.format == "PNG" and small.mode == "L"
+    assert small.format == "PNG" and small.mode == "RGB"  # its colours kept: the server preprocesses it
     assert small.size == (256, 192)  # keeps 4:3, its longer side KEEP_SIDE (the server scales it again)
     assert upload.note == "scaled down from 1280×960 to 256×192 before sending"
     assert len(upload.data) < len(photo)
@@ -115,8 +115,9 @@ def test_a_small_mark_in_a_big_picture_keeps_enough_pixels_for_the_server():
 
     corner = next(p for p in sample_pictures("digits") if "corner" in p.name)
     upload = prepare_upload(corner.read_bytes(), meta(width=8, height=8, channels=1), keep_side=KEEP_SIDE)
-    small = Image.open(io.BytesIO(upload.data)).convert("L")
-    assert small.size == (256, 192)
+    small = Image.open(io.BytesIO(upload.data))
+    assert small.size == (256, 192) and small.mode == "RGB"  # the paper's colour too
+    small = small.convert("L")
     ink = sum(1 for v in small.getdata() if v < 128)
     assert ink > 300  # the 4's strokes, not a speck
 
@@ -184,3 +185,21 @@ def test_nested_follows_the_shape():
         [[6, 7], [8, 9], [10, 11]],
     ]
     assert tensor_shape(meta(layout="NF")) == (12,)
+
+
+def test_a_studio_upload_keeps_colours_and_transparency():
+    """studio-v1 servers preprocess pictures themselves (the demo tells a photo from a digit by its colours):
+    the client scales down but keeps the picture's colours and transparency, whatever the model's channels."""
+    rgba = Image.new("RGBA", (1000, 500), (255, 0, 0, 0))
+    up = prepare_upload(encode(rgba, "PNG"), meta(width=8, height=8, channels=1), keep_side=KEEP_SIDE)
+    assert Image.open(io.BytesIO(up.data)).mode == "RGBA"
+    pal = Image.new("P", (1000, 500))
+    pal.putpalette([0, 0, 0, 200, 30, 40] + [0] * 762)
+    pal.info["transparency"] = 0
+    up = prepare_upload(encode(pal, "PNG"), meta(width=8, height=8, channels=1), keep_side=KEEP_SIDE)
+    assert Image.open(io.BytesIO(up.data)).mode == "RGBA"
+    cmyk = encode(Image.new("CMYK", (1000, 500), (0, 255, 255, 0)), "JPEG")
+    up = prepare_upload(cmyk, meta(width=8, height=8, channels=1), keep_side=KEEP_SIDE)
+    assert Image.open(io.BytesIO(up.data)).mode == "RGB"
+    grey = prepare_upload(encode(rgba.convert("RGB"), "PNG"), meta(width=8, height=8, channels=1))
+    assert Image.open(io.BytesIO(grey.data)).mode == "L"  # v2 / TF Serving: the model's channels, as before
