@@ -334,7 +334,9 @@ def test_exec_dialog_says_a_frozen_engine_runs_again_when_it_thaws_and_closes_at
         assert dlg.error.text() == (
             f"Docker Engine at {d.url} stopped answering: the command printed nothing for 10 s and the engine "
             "did not answer a ping (frozen or overloaded?). The command may still run in the container.")
-        assert dlg.status.text() == "Failed" and dlg.run_btn.isEnabled()
+        assert dlg.status.text() == "Failed"
+        # Run comes back with the worker's `finished`, queued just after its `failed`
+        qtbot.waitUntil(dlg.run_btn.isEnabled, timeout=2000)
         d.send_signal(signal.SIGCONT)
         dlg.command.setText("echo back")
         dlg.run()
