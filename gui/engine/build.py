@@ -162,17 +162,21 @@ class ImageBuild(CancellableStream):
             return True
         try:
             self.engine.ping(timeout=PING_TIMEOUT)  # a frozen engine would hold each call below 15 s
-            if self._reap(timeout):
-                return True
+            # ... and one that freezes after the ping: each call below gives up after PING_TIMEOUT
+            api = self.engine.short_api(PING_TIMEOUT)
+            try:
+                if self._reap(api, timeout):
+                    return True
+            finally:
+                api.close()
         except Exception:  # best effort (documented never to raise): anything at all is "not confirmed"
             pass
         _leave(self.engine.url, self._containers)
         return False
 
-    def _reap(self, timeout: float) -> bool:
+    def _reap(self, api, timeout: float) -> bool:
         """Wait for the engine to drop the build's containers (kill them if it does not); undo the tag.
         False when one still runs at the deadline; raises when the engine fails to answer."""
-        api = self.engine.api()
         deadline = time.monotonic() + timeout
         kill_after = time.monotonic() + 2.0
         while True:

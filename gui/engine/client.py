@@ -117,6 +117,11 @@ class Engine:
             self._local.api = api
         return api
 
+    def short_api(self, timeout: float) -> docker.APIClient:
+        """A new client whose every call gives up after ``timeout`` seconds, for best-effort clean-up on an
+        engine that may freeze at any moment. The caller closes it."""
+        return _api(self.target, self._negotiate(), timeout)
+
     def stream_api(self) -> docker.APIClient:
         """A new client with no read timeout, for one endless stream. The caller closes it."""
         return _api(self.target, self._negotiate(), None)

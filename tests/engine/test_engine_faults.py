@@ -155,6 +155,30 @@ def test_cancel_on_a_frozen_engine_returns_at_once_and_never_raises(daemon, tmp_
     assert build2.cancel() is True, "a live engine confirms the stop"
 
 
+def test_cancel_when_the_engine_freezes_just_after_answering_the_ping_returns_within_seconds(daemon, tmp_path,
+                                                                                              monkeypatch):
+    """cancel() pings first, then asks about the build's containers: an engine that freezes in between held
+    each of those calls for the whole request timeout (15 s)."""
+    d, api, engine = daemon
+    build, drain, cid = slow_build(tmp_path, engine, "faults/cancel-late:1")
+    ping = engine.ping
+
+    def ping_then_freeze(*args, **kwargs):
+        answer = ping(*args, **kwargs)
+        d.freeze()
+        return answer
+
+    monkeypatch.setattr(engine, "ping", ping_then_freeze)
+    t0 = time.monotonic()
+    assert build.cancel() is False
+    assert time.monotonic() - t0 < 6.0, "cancel waits on the engine that froze after the ping"
+    assert drain.ended.wait(5) and drain.error is None
+    d.send_signal(signal.SIGCONT)
+    assert cid in leftover_containers(d.url)  # not confirmed gone: remembered for the clean-up
+    remove_leftovers(engine)
+    wait_until(lambda: not api.containers(all=True, filters={"id": cid}), 15, "the build container's removal")
+
+
 def test_engine_killed_mid_build_went_away_and_its_container_is_removed_when_back(daemon, tmp_path):
     d, api, engine = daemon
     _build, drain, cid = slow_build(tmp_path, engine, "faults/killed:1")
