@@ -3,7 +3,7 @@
 - ``digits_folder``: rows 1500-1796 of scikit-learn's ``load_digits`` (never seen by the demo models) as
   64x64 PNG files in one folder per class, the ImageNet layout.
 - ``sklearn_server`` / ``litert_server``: the sklearn-image and the LiteRT tensorflow-image demos, built
-  from their templates (package layers from the ``aics-cache/*`` images) and run on 127.0.0.1.
+  from their templates once per session (tests/support/demo_images.py) and run on 127.0.0.1.
 - ``bad_server``: a studio-v1 server that answers a label that has nothing to do with the picture (the
   body's length modulo 10), in python:3.11-slim with the studio labels, so it is found by name.
 Everything carries the run's test label and is removed afterwards; the cache images stay.
@@ -11,14 +11,12 @@ Everything carries the run's test label and is removed afterwards; the cache ima
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
 
-from gui.builder import get_template
 from tests.support.digits import digit_picture
-from tests.support.templates import build_template, run_container, wait_for
+from tests.support.templates import run_container, wait_for
 
 HOLDOUT = range(1500, 1797)
 SLIM = "python:3.11-slim"
@@ -87,13 +85,6 @@ def write_digit_folders(folder: Path, size: int = 64) -> list[tuple[str, int]]:
     return out
 
 
-def build_demo(template: str, tmp: Path, labels: dict, values: dict | None = None, stem: str = "") -> str:
-    t = get_template(template)
-    tag = f"aicstest-evaluate-{stem or template}:{labels['ai-container-studio.test']}"
-    build_template(t, {**t.defaults(), **(values or {})}, tmp / "ctx", tag, labels)
-    return tag
-
-
 def start(docker_api, image: str, labels: dict, name: str, command=None, timeout: float = 120) -> dict:
     cid, ports = run_container(docker_api, image, labels, name, ports={8080: 0}, command=command)
     url = f"http://127.0.0.1:{ports[8080]}"
@@ -108,32 +99,19 @@ def digits_folder_fixture(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", name="sklearn_server")
-def sklearn_server_fixture(docker_api, test_labels, run_id, tmp_path_factory):
-    tag = build_demo("sklearn-image", tmp_path_factory.mktemp("sklearn"), test_labels)
-    try:
-        server = start(docker_api, tag, test_labels, f"aicstest-{run_id}-eval-sklearn")
-        yield server
-        docker_api.remove_container(server["id"], force=True, v=True)
-    finally:
-        with contextlib.suppress(Exception):
-            docker_api.remove_image(tag, force=True)
+def sklearn_server_fixture(docker_api, test_labels, run_id, sklearn_digits_image):
+    """A container of the session's sklearn-image demo (tests/support/demo_images.py), the module's own."""
+    server = start(docker_api, sklearn_digits_image["tag"], test_labels, f"aicstest-{run_id}-eval-sklearn")
+    yield server
+    docker_api.remove_container(server["id"], force=True, v=True)
 
 
 @pytest.fixture(scope="module", name="litert_server")
-def litert_server_fixture(docker_api, test_labels, run_id, tmp_path_factory):
-    from tests.support.tensorflow_builds import build_variant, remove_leftovers
-
-    tmp = tmp_path_factory.mktemp("litert")
-    tag = f"aicstest-evaluate-litert:{test_labels['ai-container-studio.test']}"
-    build, _, _ = build_variant({"runtime": "litert"}, tmp / "ctx", tag, test_labels)
-    try:
-        server = start(docker_api, tag, test_labels, f"aicstest-{run_id}-eval-litert")
-        yield server
-        docker_api.remove_container(server["id"], force=True, v=True)
-    finally:
-        with contextlib.suppress(Exception):
-            docker_api.remove_image(build.image_id, force=True)
-        remove_leftovers(build)
+def litert_server_fixture(docker_api, test_labels, run_id, litert_digits_image):
+    """A container of the session's LiteRT demo (tests/support/demo_images.py), the module's own."""
+    server = start(docker_api, litert_digits_image["tag"], test_labels, f"aicstest-{run_id}-eval-litert")
+    yield server
+    docker_api.remove_container(server["id"], force=True, v=True)
 
 
 @pytest.fixture(scope="module", name="bad_server")

@@ -12,35 +12,28 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits, load_sample_images
 
-from gui.builder import get_template
 from gui.predict.studio import parse_metadata, parse_predictions
 from tests.perf.held_back_digits import fonts, held_back_set, load_digits_png
-from tests.support.templates import build_template, http, run_container, wait_for
-from tests.support.tensorflow_builds import COLD_TENSORFLOW_BUILD_S, build_variant, remove_leftovers
+from tests.support.templates import http, run_container, wait_for
+from tests.support.tensorflow_builds import COLD_TENSORFLOW_BUILD_S
 
 pytestmark = pytest.mark.timeout(COLD_TENSORFLOW_BUILD_S)  # the template images may be built from nothing
 
 
 @pytest.fixture(scope="module", params=["sklearn-image", "tensorflow-litert"])
-def demo(request, docker_api, test_labels, tmp_path_factory):
-    tag = f"aicstest-demo-{request.param}:{test_labels['ai-container-studio.test']}"
-    ctx = tmp_path_factory.mktemp("demo") / "ctx"
-    if request.param == "tensorflow-litert":  # keeps aics-cache/tensorflow-image-tf and -litert
-        build, lines, _ = build_variant({"runtime": "litert", "tag": tag}, ctx, tag, test_labels)
-        remove_leftovers(build)
-    else:
-        t = get_template("sklearn-image")
-        build, lines = build_template(t, t.defaults(), ctx, tag, test_labels)
+def demo(request, docker_api, test_labels, run_id):
+    """A container of the session's demo image (tests/support/demo_images.py) and that build's log lines."""
+    image = request.getfixturevalue("sklearn_digits_image" if request.param == "sklearn-image"
+                                    else "litert_digits_image")
     cid, ports = run_container(
-        docker_api, tag, test_labels, f"aicstest-demo-{build.image_id[7:15]}", ports={8080: 0}
+        docker_api, image["tag"], test_labels, f"aicstest-{run_id}-demo-{request.param}", ports={8080: 0}
     )
     base = f"http://127.0.0.1:{ports[8080]}"
     try:
         wait_for(f"{base}/health", docker_api, cid)
-        yield {"base": base, "lines": [line.text for line in lines]}
+        yield {"base": base, "lines": image["lines"]}
     finally:
         docker_api.remove_container(cid, force=True)
-        docker_api.remove_image(build.image_id, force=True)
 
 
 def ask(base: str, picture: bytes) -> dict:

@@ -39,25 +39,22 @@ def digit_png(row: np.ndarray) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def digits_server(docker_api, test_labels, tmp_path_factory):
-    """The demo sklearn-image container (trained at build time on rows 0-1499), published on 127.0.0.1."""
-    t = get_template("sklearn-image")
-    tmp = tmp_path_factory.mktemp("digits")
-    tag = f"aicstest-digits:{test_labels['ai-container-studio.test']}"
-    build, _ = build_template(t, t.defaults(), tmp / "ctx", tag, test_labels)
+def digits_server(docker_api, test_labels, run_id, sklearn_digits_image):
+    """The demo sklearn-image container (trained at build time on rows 0-1499), published on 127.0.0.1: the
+    module's own container of the session's image (tests/support/demo_images.py)."""
+    tag = sklearn_digits_image["tag"]
     cid, ports = run_container(
         docker_api,
         tag,
         test_labels,
-        f"aicstest-digits-{build.image_id[7:15]}",
+        f"aicstest-{run_id}-digits",
         ports={8080: 0},
         environment={"MAX_BODY_BYTES": "300000"},
     )
     base = f"http://127.0.0.1:{ports[8080]}"
     wait_for(f"{base}/health", docker_api, cid)
-    yield {"base": base, "tag": tag, "id": cid, "image": build.image_id}
+    yield {"base": base, "tag": tag, "id": cid, "image": sklearn_digits_image["image_id"]}
     docker_api.remove_container(cid, force=True)
-    docker_api.remove_image(build.image_id, force=True)
 
 
 def test_digits_labels_held_out_rows_sent_as_png(digits_server):

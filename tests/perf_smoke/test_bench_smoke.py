@@ -22,6 +22,7 @@ import docker
 import pytest
 
 from gui.engine import resolve_engine
+from tests.support.templates import COLD_BUILD_S
 
 ROOT = Path(__file__).resolve().parents[2]
 PERF = ROOT / "tests" / "perf"
@@ -103,7 +104,10 @@ def test_build_log(engine_required):
     assert r["status"] == "succeeded" and r["numeric_lines"] == 1000
 
 
-def test_predict(engine_required):
+@pytest.mark.timeout(COLD_BUILD_S)  # the session's demo image may be built from nothing first
+def test_predict(engine_required, sklearn_digits_image):
+    # The bench builds the sklearn-image demo itself; with the session's demo image on the engine (its
+    # layers, tests/support/demo_images.py) that build comes from the cache instead of training again.
     r = run_bench("bench_predict.py", "--drops", "1", "--batch", "3", "--runs", "1", "--pictures", "3",
                   "--models", "sklearn-image", "--server-seconds", "0.5", timeout=240)
     has_keys(r, "drop_to_painted_ms.median", "batch.longest_ui_stall_ms", "batch.while_late.where",

@@ -98,13 +98,9 @@ def wait_target(qtbot, page, container_id: str, timeout: int = 15000) -> None:
 
 
 @pytest.fixture(scope="module", name="digits_image")
-def digits_image_fixture(docker_api, test_labels, tmp_path_factory):
-    tag = build_image("sklearn-image", tmp_path_factory.mktemp("digits"), test_labels)
-    yield tag
-    try:
-        docker_api.remove_image(tag, force=True)
-    except Exception:
-        pass
+def digits_image_fixture(sklearn_digits_image):
+    """The sklearn-image demo's tag: the session's one (tests/support/demo_images.py), not removed here."""
+    return sklearn_digits_image["tag"]
 
 
 @pytest.fixture(scope="module", name="digits_server")

@@ -60,11 +60,12 @@ def digit_pngs(n: int) -> list[bytes]:
     return out
 
 
-def build_swarm_images(docker_api, labels: dict, tmp) -> tuple[dict, object]:
-    """Build the digits images on the main engine: (``{"v1", "v2", "bad", "base"}`` -> reference, the build)."""
+def build_swarm_images(docker_api, labels: dict, tmp, base: str = "") -> tuple[dict, object]:
+    """Build the digits images on the main engine: (``{"v1", "v2", "bad", "base"}`` -> reference, the build).
+    ``base``: a LiteRT digits image built before (then the template is not rebuilt, and "base" not given)."""
     from tests.support.tensorflow_builds import build_variant
 
-    base, build = os.environ.get("AICS_SWARM_BASE_IMAGE", ""), None
+    base, build = base or os.environ.get("AICS_SWARM_BASE_IMAGE", ""), None
     if not base:  # AICS_SWARM_BASE_IMAGE: a LiteRT digits image built before (the template not rebuilt)
         base = f"{REPO}:base"
         build, _lines, _s = build_variant({"runtime": "litert"}, tmp / "litert", base, labels)
@@ -88,15 +89,17 @@ def remove_swarm_images(docker_api, refs: dict, build) -> None:
 
 
 @pytest.fixture(scope="session")
-def swarm_images(docker_api, test_labels, tmp_path_factory):
-    """``{"v1", "v2", "bad"}`` -> image references on the main engine (removed at the end)."""
+def swarm_images(request, docker_api, test_labels, tmp_path_factory):
+    """``{"v1", "v2", "bad"}`` -> image references on the main engine (removed at the end), over the
+    session's LiteRT digits image (tests/support/demo_images.py) unless AICS_SWARM_BASE_IMAGE names one."""
     if (kept := _reused()) is not None:
         yield kept["images"]
         return
     if "failed" in _failed:  # a session fixture that failed is set up again for every test: not a build each
         pytest.fail(_failed["failed"], pytrace=False)
     try:
-        refs, build = build_swarm_images(docker_api, test_labels, tmp_path_factory.mktemp("swarm-litert"))
+        base = os.environ.get("AICS_SWARM_BASE_IMAGE") or request.getfixturevalue("litert_digits_image")["tag"]
+        refs, build = build_swarm_images(docker_api, test_labels, tmp_path_factory.mktemp("swarm-litert"), base)
     except Exception as exc:
         _failed["failed"] = f"the LiteRT digits image did not build (tensorflow-image template): {exc}"
         raise

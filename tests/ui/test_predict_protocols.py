@@ -37,23 +37,15 @@ def write_holdout(folder, holdout, count=20):
 
 
 @pytest.fixture(scope="module")
-def litert_image(docker_api, test_labels, tmp_path_factory):
+def litert_image(request):
+    """The session's LiteRT digits image (tests/support/demo_images.py)."""
     from gui.builder import get_template
 
     try:
         get_template("tensorflow-image")
     except Exception as exc:  # the template is another issue's work: say so loudly
         pytest.fail(f"tensorflow-image template missing: {exc}")
-    from tests.support.tensorflow_builds import build_variant, remove_leftovers
-
-    tag = f"aicstest-predict-litert:{test_labels['ai-container-studio.test']}"
-    build, _lines, _s = build_variant({"runtime": "litert"}, tmp_path_factory.mktemp("litert"), tag, test_labels)
-    yield tag
-    try:
-        docker_api.remove_image(tag, force=True)
-    except Exception:
-        pass
-    remove_leftovers(build)  # the converter stage's untagged image
+    return request.getfixturevalue("litert_digits_image")["tag"]
 
 
 def test_litert_digits_container_labels_dropped_pictures(predict_window, qtbot, docker_api, litert_image,
