@@ -88,6 +88,12 @@ def test_logs(engine_required):
     assert r["unreadable_stamps"] == 0
 
 
+def test_cards():
+    r = run_bench("bench_cards.py", "--cards", "20", "--runs", "2")
+    has_keys(r, "first_card_ms.median", "per_card_ms.median", "first_paint_ms.median", "answer_ms.median")
+    assert r["grid_layout_passes"]["max"] == 0  # the grid is laid out after the cards are added, not per card
+
+
 def test_cold_start(engine_required):
     platform = "xcb" if shutil.which("Xvfb") else "offscreen"
     r = run_bench("bench_cold_start.py", "--runs", "1", "--images", "2", "--containers", "3", "--running", "1",
