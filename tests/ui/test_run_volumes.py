@@ -3,7 +3,7 @@ name, which the engine creates when the container starts (the dialog says so). R
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QDialog, QMenu
 
 from tests.support.shots import shoot
 from tests.ui.test_run_defaults import open_run_dialog
@@ -60,8 +60,11 @@ def test_pick_an_existing_volume_or_name_a_new_one(window, qtbot, busybox_image,
         dlg.name.setText(name)
         dlg.command.setText("sleep 600")
         dlg.run_button.click()
-        qtbot.waitUntil(lambda: bool(docker_api.containers(all=True, filters={"name": f"^/{name}$"})),
-                        timeout=10000)
+        # Until the dialog has its answer: the container shows in the list once created, before it starts,
+        # and a failed start removes it again (a CI run once found it listed, then gone, and never said why).
+        qtbot.waitUntil(lambda: dlg.result() == QDialog.DialogCode.Accepted or "⚠" in dlg.problems.text(),
+                        timeout=30000)
+        assert dlg.result() == QDialog.DialogCode.Accepted, f"the Run dialog says: {dlg.problems.text()}"
         assert mounts_of(docker_api, name) == {"/data": existing, "/models": new}
         assert new in {v["Name"] for v in docker_api.volumes()["Volumes"] or []}
     finally:
