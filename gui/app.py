@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import gc
 import os
 import sys
 import time
@@ -118,6 +119,10 @@ def _build_window(target, first_read=None):
         app.setWindowIcon(app_icon())
     session = EngineSession(target, first_read=first_read)
     window = MainWindow(session)
+    # What exists now (modules, the window's widgets and their Python wrappers) lives as long as the app:
+    # out of the cycle collector's full passes from here on. A full pass over it held Python's lock for
+    # ~45 ms, on whichever thread ran it: a worker's froze the UI thread for as long (bench_predict).
+    gc.freeze()
     window.setWindowIcon(app.windowIcon())
     app.aboutToQuit.connect(session.close)
     atexit.register(session.close)  # streams end before Qt is torn down, however the process exits

@@ -248,7 +248,6 @@ QFrame#handEditNotice {{ background: {c['notice-bg']}; border: 1px solid {c['not
 QLabel[role="drop-hint"] {{ border: 2px dashed {c['panel-border']}; border-radius: 6px; padding: 12px;
     color: {c['muted']}; }}
 QFrame#dropPanel {{ border: 2px dashed {c['panel-border']}; border-radius: 10px; background: {c['panel-bg']}; }}
-QFrame#dropPanel[dragging="true"] {{ border-color: {c['accent']}; background: {c['panel-drag-bg']}; }}
 QLabel#dropTitle {{ font-size: 17pt; font-weight: 600; }}
 QLabel#dropGlyph {{ font-size: 40pt; color: {c['accent']}; }}
 QFrame#predictionCard {{ background: palette(base); border: 1px solid {c['card-border']}; border-radius: 8px; }}
