@@ -4,15 +4,19 @@ runner is idle only once every thumbnail is out; nothing arrives after cancel().
 from __future__ import annotations
 
 import io
+import os
+import sys
 import threading
+import time
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import QTimer
 
 from gui.predict.models import Prediction
 from gui.predict.sources import PictureSource
 from gui.qt.predict import batch
-from gui.qt.predict.batch import BatchRunner
+from gui.qt.predict.batch import DELIVER_MS, WORKER_NICE, BatchRunner
 
 
 def _jpeg() -> bytes:
@@ -37,10 +41,10 @@ def slow_thumbnails(monkeypatch):
     release, started = threading.Event(), threading.Event()
     real = batch.make_thumbnail
 
-    def slow(data):
+    def slow(data, *args):
         started.set()
         assert release.wait(10)
-        return real(data)
+        return real(data, *args)
 
     monkeypatch.setattr(batch, "make_thumbnail", slow)
     yield release, started
@@ -108,3 +112,51 @@ def test_not_a_picture_fails_and_says_no_preview(qtbot):
     assert ("thumbnail", 1, False) in events
     assert events[-1] == ("idle",)
     runner.close()
+
+
+def test_a_burst_of_results_is_delivered_in_short_turns(qtbot):
+    """60 answers that arrive while the UI thread is busy are handed out a few at a time, with the event
+    loop (here a 1 ms timer) running in between; posted one event each, they all ran in one turn."""
+    runner = BatchRunner(concurrency=4)
+    gate = threading.Event()
+    answered: list[int] = []
+    runner.answered.connect(lambda j, p: (answered.append(j), time.sleep(0.002)))  # a slot costing 2 ms
+    ticks: list[float] = []
+    timer = QTimer(interval=1)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    for job in range(60):
+        runner.submit(job, PictureSource(name=f"{job}.jpg", data=_jpeg()), FakeClient(gate), 3)
+    gate.set()
+    qtbot.waitUntil(lambda: runner.busy == 0, timeout=10000)  # every answer is in the outbox or out
+    time.sleep(0.2)  # the UI thread busy meanwhile: the answers wait for it
+    timer.start()
+    qtbot.waitUntil(lambda: len(answered) == 60, timeout=10000)
+    timer.stop()
+    assert len(ticks) > 10, f"a 1 ms timer ran {len(ticks)} times while 60 answers of 2 ms each were handed out"
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert max(gaps) < (DELIVER_MS + 2 * 2 + 15) / 1000, \
+        f"the event loop waited {max(gaps) * 1000:.0f} ms while 60 answers of 2 ms each were handed out"
+    runner.close()
+
+
+def test_the_first_jobs_of_a_big_drop_run_lowered(qtbot):
+    """Pictures the page holds back (``coming``) count: the drop's first job runs at the lowered priority."""
+    niceness: list[int] = []
+
+    class Recording(FakeClient):
+        def predict_image(self, data: bytes, top_k: int = 5) -> Prediction:
+            niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().predict_image(data, top_k)
+
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    runner = BatchRunner(concurrency=4)
+    runner.coming = 0
+    runner.submit(1, PictureSource(name="1.jpg", data=_jpeg()), Recording(), 3)  # one picture: app's priority
+    qtbot.waitUntil(lambda: runner.busy == 0, timeout=5000)
+    runner.coming = 199
+    runner.submit(2, PictureSource(name="2.jpg", data=_jpeg()), Recording(), 3)  # the first of 200
+    qtbot.waitUntil(lambda: runner.busy == 0, timeout=5000)
+    runner.close()
+    if sys.platform != "linux":
+        pytest.skip("per-thread priority is Linux only")
+    assert niceness == [base, min(19, base + WORKER_NICE)], niceness

@@ -16,6 +16,7 @@ from gui.qt.common import style
 CARD_WIDTH = 212
 THUMB_HEIGHT = 132
 CARD_HEIGHT = THUMB_HEIGHT + 170
+THUMB_BOX = QSize(CARD_WIDTH - 20, THUMB_HEIGHT)  # thumbnails are made to fit it (on the workers)
 BARS_SHOWN = 3
 UNSURE_BELOW = 0.6  # a best score under this, or two best scores this close, is no answer to trust
 CLOSE_MARGIN = 0.1
@@ -159,7 +160,7 @@ class PredictionCard(QFrame):
         self.thumb = QLabel("…", self)
         self.thumb.setObjectName("cardThumb")
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.thumb.setFixedSize(CARD_WIDTH - 20, THUMB_HEIGHT)
+        self.thumb.setFixedSize(THUMB_BOX)
         self.name_label = QLabel(self)
         self.name_label.setObjectName("cardName")
         self.name_label.setToolTip(name)

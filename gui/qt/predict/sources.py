@@ -82,8 +82,9 @@ def picture_format(data: bytes) -> bytes | None:
     return next((fmt for magic, fmt in _SIGNATURES if data.startswith(magic)), None)
 
 
-def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> QImage | None:
-    """A small QImage of the picture, or None when it is no picture or too large to decode safely.
+def make_thumbnail(data: bytes, size: int | QSize = THUMB_SIZE) -> QImage | None:
+    """A small QImage of the picture (fitting a ``size`` square, or box), or None when it is no picture or
+    too large to decode safely.
 
     Qt's decoders do it (QImageReader with a scaled size: JPEGs are decoded straight at a reduced size by
     libjpeg), in C++, so the UI thread is not kept waiting for it as long: with Pillow the
@@ -91,11 +92,12 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> QImage | None:
     here, 2 cores, 2 workers making thumbnails of 1-12 MP photos). Other pictures over ``MAX_PIXELS`` are
     not decoded at all. Safe on any thread (QImage, unlike QPixmap, needs no GUI thread).
     """
+    box = QSize(size, size) if isinstance(size, int) else size
     fmt = picture_format(data)
     if fmt is None:
         return None
     if fmt == b"tiff":
-        return _pillow_thumbnail(data, size)
+        return _pillow_thumbnail(data, box)
     buf = QBuffer()
     buf.setData(QByteArray(data))
     buf.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -110,13 +112,13 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> QImage | None:
         return None
     if bytes(reader.format()) not in (b"jpeg", b"jpg") and full.width() * full.height() > MAX_PIXELS:
         return None
-    if full.width() > size or full.height() > size:
-        reader.setScaledSize(full.scaled(QSize(size, size), Qt.AspectRatioMode.KeepAspectRatio))
+    if full.width() > box.width() or full.height() > box.height():
+        reader.setScaledSize(full.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     return None if image.isNull() else image
 
 
-def _pillow_thumbnail(data: bytes, size: int) -> QImage | None:
+def _pillow_thumbnail(data: bytes, box: QSize) -> QImage | None:
     """TIFF through Pillow: Qt's TIFF plugin brings its own libtiff, and in a process where Pillow's is
     loaded too (the upload is prepared with Pillow) decoding with it crashed the app."""
     from PIL import Image  # noqa: PLC0415  (only for TIFF drops)
@@ -125,7 +127,7 @@ def _pillow_thumbnail(data: bytes, size: int) -> QImage | None:
         with Image.open(io.BytesIO(data)) as im:
             if im.width * im.height > MAX_PIXELS:
                 return None
-            im.thumbnail((size, size))
+            im.thumbnail((box.width(), box.height()))
             rgba = im.convert("RGBA")
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
