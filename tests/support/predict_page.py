@@ -62,25 +62,39 @@ def start_server(docker_api, tag: str, labels: dict, name: str) -> tuple[str, st
     return cid, url
 
 
-def drop_mime(panel, mime: QMimeData) -> bool:
-    """Drag ``mime`` over the panel and drop it, as a file manager or browser does. True when accepted."""
+def files_mime(paths) -> QMimeData:
+    """What a file manager puts on the drag of ``paths``."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(os.fspath(p)) for p in paths])
+    return mime
+
+
+def drag_enter(panel, mime: QMimeData) -> bool:
+    """Drag ``mime`` over the panel. True when the panel would take it."""
     pos = QPointF(panel.rect().center())
-    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     with warnings.catch_warnings():  # PySide6 marks the QPoint form deprecated; the QPointF one is not bound
         warnings.simplefilter("ignore", DeprecationWarning)
-        enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, buttons, mods)
+        enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(panel, enter)
-    if not enter.isAccepted():
-        return False
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, buttons, mods)
-    QApplication.sendEvent(panel, drop)
-    return drop.isAccepted()
+    return enter.isAccepted()
+
+
+def drop(panel, mime: QMimeData) -> bool:
+    """Drop ``mime`` (dragged over the panel with ``drag_enter``) on it. True when accepted."""
+    event = QDropEvent(QPointF(panel.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(panel, event)
+    return event.isAccepted()
+
+
+def drop_mime(panel, mime: QMimeData) -> bool:
+    """Drag ``mime`` over the panel and drop it, as a file manager or browser does. True when accepted."""
+    return drag_enter(panel, mime) and drop(panel, mime)
 
 
 def drop_files(panel, paths) -> bool:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(os.fspath(p)) for p in paths])
-    return drop_mime(panel, mime)
+    return drop_mime(panel, files_mime(paths))
 
 
 def settled(page) -> bool:
