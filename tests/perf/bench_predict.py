@@ -267,6 +267,7 @@ def main() -> int:
                         "seconds": round(elapsed, 2), "pictures_per_s": round(len(batch) / elapsed, 1),
                         "longest_ui_stall_ms": round(batch_stall, 1), "stall_target_ms": 50,
                         "floor_stall_ms": [round(f, 1) for f in floors],
+                        "drop_began_ms": round((start - sampler.started) * 1000, 1),  # after the drag's entry
                         "stall_to_floor": round(batch_stall / floor, 2) if floor else None,
                         "while_late": sampler.report(),
                         "idle_page_3s": {"longest_ui_stall_ms": round(idle_stall, 1), "while_late": idle_where}}

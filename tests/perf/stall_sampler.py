@@ -27,7 +27,8 @@ class StallSampler:
         self.ui = threading.get_ident()
         self.last = time.perf_counter()
         self.worst = 0.0
-        self.gaps: list[tuple[float, float, float]] = []  # (gap, ran, waited for a CPU), seconds
+        self.gaps: list[tuple[float, float, float, float]] = []  # (gap, ran, waited for a CPU, began), seconds
+        self.started = self.last
         self._sched = _schedstat()
         self.where: collections.Counter = collections.Counter()
         self.samples = 0
@@ -42,12 +43,14 @@ class StallSampler:
         gap = now - self.last
         self.worst = max(self.worst, gap)
         if gap >= self.threshold and sched and self._sched:
-            self.gaps.append((gap, (sched[0] - self._sched[0]) / 1e9, (sched[1] - self._sched[1]) / 1e9))
+            self.gaps.append((gap, (sched[0] - self._sched[0]) / 1e9, (sched[1] - self._sched[1]) / 1e9,
+                              self.last - self.started))
         self._sched = sched
         self.last = now
 
     def start(self) -> None:
         self.worst, self.last = 0.0, time.perf_counter()
+        self.started = self.last
         self.where.clear()
         self.gaps = []
         self._sched = _schedstat()
@@ -83,13 +86,15 @@ class StallSampler:
         return f"{inner} (no app code on the stack)"
 
     def report(self, top: int = 6) -> dict:
-        """Samples (5 ms each) taken while the UI thread was late, by place."""
+        """Samples (5 ms each) taken while the UI thread was late, by place; the longest gaps, each split by
+        the scheduler's counters, with when it began (ms after ``start()``)."""
         gaps = sorted(self.gaps, reverse=True)[:top]
         return {"late_samples": self.samples, "sample_ms": 5,
                 "where": [{"samples": n, "place": p} for p, n in self.where.most_common(top)],
                 "longest_gaps_ms": [{"gap": round(g * 1000, 1), "ran": round(r * 1000, 1),
                                      "waited_for_cpu": round(w * 1000, 1),
-                                     "blocked_or_idle": round((g - r - w) * 1000, 1)} for g, r, w in gaps]}
+                                     "blocked_or_idle": round((g - r - w) * 1000, 1),
+                                     "began_ms": round(b * 1000, 1)} for g, r, w, b in gaps]}
 
 
 def _schedstat() -> tuple[int, int] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -198,7 +198,7 @@ class ClusterPage(QWidget):
         self.last_event_at = 0.0
         self._attach(window.session)
         window.engineChanged.connect(self._attach)
-        window.installEventFilter(self)  # the window closing ends the log stream
+        window.closing.connect(self._on_window_closing)  # the window closing ends the log stream
         self._apply_state(None)
 
     def _box(self, title: str, bar, body) -> QWidget:
@@ -611,8 +611,6 @@ class ClusterPage(QWidget):
             self._log_stream = None
         self._log_service = ""
 
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.main_window and event.type() == QEvent.Type.Close:
-            self._settle.stop()
-            self.stop_logs()
-        return False
+    def _on_window_closing(self) -> None:
+        self._settle.stop()
+        self.stop_logs()

@@ -11,7 +11,7 @@ import itertools
 import time
 from collections import deque
 
-from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPainter, QPen, QRegion, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -377,7 +377,7 @@ class PredictPage(QWidget):
         self._awaited_service = ""
         window.engineChanged.connect(self._watch_services)
         self._watch_services(window.session)
-        window.installEventFilter(self)
+        window.closing.connect(self.shutdown)
         self._refresh_targets()
         self._write_summary()
 
@@ -405,11 +405,6 @@ class PredictPage(QWidget):
         for w in (self.open_button, self.samples_button, self.top_k, self.cancel_button):
             w.setVisible(pictures)
         self._update_summary()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.main_window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
 
     def shutdown(self) -> None:
         """Stop all prediction work (the window is closing)."""

@@ -67,6 +67,8 @@ class EngineBanner(QFrame):
 
 class MainWindow(QMainWindow):
     engineChanged = Signal(object)  # the new EngineSession
+    closing = Signal()  # the window is closing: pages stop their work (not an event filter on the window:
+    # a Python filter there is entered for every event the window gets, each of its paints included)
 
     def __init__(self, session: EngineSession, parent=None):
         super().__init__(parent)
@@ -371,6 +373,7 @@ class MainWindow(QMainWindow):
         self.session.retry()
 
     def closeEvent(self, event) -> None:
+        self.closing.emit()
         self.containers_page.tool_windows.close_all()
         self.images_page.tool_windows.close_all()
         if "volumes" in self._made:  # an open file browser's helper container goes with it
