@@ -118,7 +118,7 @@ def test_a_small_mark_in_a_big_picture_keeps_enough_pixels_for_the_server():
     small = Image.open(io.BytesIO(upload.data))
     assert small.size == (256, 192) and small.mode == "RGB"  # the paper's colour too
     small = small.convert("L")
-    ink = sum(1 for v in small.getdata() if v < 128)
+    ink = sum(1 for v in small.tobytes() if v < 128)  # one byte per pixel in mode L
     assert ink > 300  # the 4's strokes, not a speck
 
 
