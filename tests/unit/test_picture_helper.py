@@ -192,3 +192,21 @@ def test_evaluate_thumbnails_of_big_webp_made_in_a_helper(helpers, big_webp, tmp
     helper.disable()
     assert there == thumbnail_png(str(path)) and there.startswith(b"\x89PNG")
     assert thumbnail_png(str(tmp_path / "missing.webp")) is None
+
+
+def test_a_thread_that_keeps_its_pictures_prepares_a_big_webp_itself(helpers, big_webp):
+    """A single picture's worker (offload(False)) decodes it where it is; offload(True) sends it again."""
+    meta = ModelMetadata(name="m", width=8, height=8, channels=1)
+    counts = []
+
+    def work(on: bool) -> None:
+        helper.offload(on)
+        before = helper.offloaded
+        prepare_upload(big_webp, meta)
+        counts.append(helper.offloaded - before)
+
+    for on in (False, True):
+        t = threading.Thread(target=work, args=(on,))
+        t.start()
+        t.join(60)
+    assert counts == [0, 1], counts

@@ -183,6 +183,7 @@ class BatchRunner(QObject):
         # the drop's first cards were painted, and took the CPU from it).
         batch = self.busy + self.coming > self._concurrency
         _set_lowered(batch)
+        helper.offload(batch)  # a batch's big WebPs in helper processes (the lock); a single one here, sooner
         thumb: Future | None = None
         try:
             data = read_source(source)
