@@ -14,10 +14,10 @@ in the background (about half a second); until they answer, and when one cannot 
 mid-picture, the picture is prepared in the calling thread: helpers only ever cost the lock, never a wait.
 A helper runs at the calling thread's priority (a batch lowers its workers' priority).
 
-A thread may keep its pictures (``offload(False)``): a single picture dropped alone is prepared faster
-where it is (the trip to a helper copies megabytes each way, and the UI thread has little to do while it
-waits for that one answer: bench_predict's single drops, p90 150-170 ms in the thread against 240-250 ms
-through a helper). The Predict page's workers offload only while a batch runs.
+A thread may keep its pictures (``offload(False)``): a single picture dropped alone is prepared where it
+is (the trip to a helper copies megabytes each way, and the UI thread has little to do while it waits for
+that one answer: bench_predict's 20 single drops, p90 241-250 ms through a helper, 214-222 ms kept in
+the worker). The Predict page's workers offload only while a batch runs.
 """
 
 from __future__ import annotations

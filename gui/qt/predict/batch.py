@@ -7,9 +7,9 @@ ignores what is in flight; a later batch is not affected.
 The workers do not post one Qt event per result: they put results in an outbox and wake the UI thread once,
 and the UI thread emits them in turns of at most DELIVER_MS. Posted one by one, every result that arrived
 while the UI thread waited (for a CPU, or for Python's lock held by a worker) was handled in the same
-turn: a burst of 40 answers and thumbnails froze the window for ~100 ms (bench_predict, 2 cores). Each
-Qt event also was one more entry of the UI thread into Python, where it may wait for a worker to let go
-of Python's lock.
+turn, however many there were (bench_predict on 2 cores saw turns of ~100 ms in which the UI thread ran
+throughout). Each Qt event also was one more entry of the UI thread into Python, where it may wait for
+a worker to let go of Python's lock.
 """
 
 from __future__ import annotations
