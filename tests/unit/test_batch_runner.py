@@ -121,6 +121,8 @@ def test_a_burst_of_results_is_delivered_in_short_turns(qtbot):
     gate = threading.Event()
     answered: list[int] = []
     runner.answered.connect(lambda j, p: (answered.append(j), time.sleep(0.002)))  # a slot costing 2 ms
+    idle: list[bool] = []
+    runner.idle.connect(lambda: idle.append(True))
     ticks: list[float] = []
     timer = QTimer(interval=1)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
@@ -132,6 +134,7 @@ def test_a_burst_of_results_is_delivered_in_short_turns(qtbot):
     timer.start()
     qtbot.waitUntil(lambda: len(answered) == 60, timeout=10000)
     timer.stop()
+    qtbot.waitUntil(lambda: bool(idle), timeout=5000)  # no worker still reaching the runner when it goes
     assert len(ticks) > 10, f"a 1 ms timer ran {len(ticks)} times while 60 answers of 2 ms each were handed out"
     gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
     assert max(gaps) < (DELIVER_MS + 2 * 2 + 15) / 1000, \
@@ -150,12 +153,14 @@ def test_the_first_jobs_of_a_big_drop_run_lowered(qtbot):
 
     base = os.getpriority(os.PRIO_PROCESS, 0)
     runner = BatchRunner(concurrency=4)
+    idle: list[bool] = []
+    runner.idle.connect(lambda: idle.append(True))
     runner.coming = 0
     runner.submit(1, PictureSource(name="1.jpg", data=_jpeg()), Recording(), 3)  # one picture: app's priority
-    qtbot.waitUntil(lambda: runner.busy == 0, timeout=5000)
+    qtbot.waitUntil(lambda: len(idle) == 1, timeout=5000)
     runner.coming = 199
     runner.submit(2, PictureSource(name="2.jpg", data=_jpeg()), Recording(), 3)  # the first of 200
-    qtbot.waitUntil(lambda: runner.busy == 0, timeout=5000)
+    qtbot.waitUntil(lambda: len(idle) == 2, timeout=5000)
     runner.close()
     if sys.platform != "linux":
         pytest.skip("per-thread priority is Linux only")
